@@ -1,0 +1,22 @@
+# Warnings for the project's own tests and examples: a private target that is never
+# exported, so users of the library do not inherit our flags.
+add_library(scratchnet_warnings INTERFACE)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(scratchnet_warnings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor
+    -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion)
+  if(SCRATCHNET_WARNINGS_AS_ERRORS)
+    target_compile_options(scratchnet_warnings INTERFACE -Werror)
+  endif()
+elseif(MSVC)
+  target_compile_options(scratchnet_warnings INTERFACE /W4 $<$<BOOL:${SCRATCHNET_WARNINGS_AS_ERRORS}>:/WX>)
+endif()
+
+# Optimisation for programs whose speed we measure (examples, benchmark).
+add_library(scratchnet_fast INTERFACE)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(scratchnet_fast INTERFACE $<$<CONFIG:Release>:-O3>)
+  if(SCRATCHNET_NATIVE)
+    target_compile_options(scratchnet_fast INTERFACE -march=native)
+  endif()
+endif()

@@ -1,0 +1,95 @@
+#pragma once
+// Dense<In, Out>: the fully connected layer Z = W X + b, W is Out x In, b has Out rows.
+//
+// Written in a network as the spec `Dense<In, Out>`; the network turns it into the
+// concrete layer `Dense<In, Out, T>` for its scalar type. The concrete layer holds
+// no storage of its own: W and b are views into the network's flat parameter
+// buffer (W column-major, then b), so optimizers, serialization and gradient
+// checking each see one vector.
+
+#include "scratchnet/core.hpp"
+
+#include <cmath>
+#include <new>
+#include <string>
+
+namespace scratchnet {
+
+template <Index In, Index Out, class T = void>
+class Dense;
+
+/// The spec written in Network<...>: sizes only.
+template <Index In, Index Out>
+class Dense<In, Out, void> {
+    static_assert(In > 0 && Out > 0, "scratchnet::Dense<In, Out>: both sizes must be positive");
+
+public:
+    static constexpr Index inputs = In;
+    static constexpr Index outputs = Out;
+    static constexpr Index parameter_count = In * Out + Out;
+    static constexpr bool elementwise = false;
+    template <class U>
+    using bind = Dense<In, Out, U>;
+    static std::string name() { return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + ">"; }
+};
+
+/// The concrete layer for scalar T, as returned by `network.layer<I>()`.
+template <Index In, Index Out, class T>
+class Dense : public Dense<In, Out, void> {
+public:
+    using WeightsView = Eigen::Map<Matrix<T>>;
+    using BiasView = Eigen::Map<Vector<T>>;
+
+    /// Out x In view into the network's parameters; writable.
+    WeightsView& weights() { return weights_; }
+    const WeightsView& weights() const { return weights_; }
+    /// Out-vector view into the network's parameters; writable.
+    BiasView& bias() { return bias_; }
+    const BiasView& bias() const { return bias_; }
+
+    /// Points the views at `params` (In*Out weights, then Out biases). Maps cannot be
+    /// reseated by assignment (that would copy values), hence placement new, which
+    /// is how Eigen documents it.
+    void attach(T* params) {
+        new (&weights_) WeightsView(params, Out, In);
+        new (&bias_) BiasView(params + In * Out, Out);
+    }
+
+    /// He initialisation, N(0, 2/In), when a ReLU follows (it halves the variance);
+    /// Glorot, U(-r, r) with r = sqrt(6/(In+Out)), otherwise. Biases start at 0.
+    void initialize(Rng& rng, bool relu_follows) {
+        if (relu_follows) {
+            const double sd = std::sqrt(2.0 / static_cast<double>(In));
+            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(sd * detail::normal(rng));
+        } else {
+            const double r = std::sqrt(6.0 / static_cast<double>(In + Out));
+            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(detail::uniform(rng, -r, r));
+        }
+        bias_.setZero();
+    }
+
+    /// Z = W X + b for a batch X (In x B); Z is sized by the caller.
+    template <class D>
+    void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Z) const {
+        Z.noalias() = weights_ * X;
+        Z.colwise() += bias_;
+    }
+
+    /// From dZ = dL/dZ (Out x B):  dW = dZ X^T,  db = dZ 1,  dX = W^T dZ.
+    /// Writes dW and db into `grad` (same layout as the parameters); dX only when
+    /// asked (the first layer's input needs no gradient).
+    template <class D>
+    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, Matrix<T>* dX, T* grad) const {
+        WeightsView dW(grad, Out, In);
+        BiasView db(grad + In * Out, Out);
+        dW.noalias() = dZ * X.transpose();
+        db.noalias() = dZ.rowwise().sum();
+        if (dX != nullptr) dX->noalias() = weights_.transpose() * dZ;
+    }
+
+private:
+    WeightsView weights_{nullptr, Out, In};
+    BiasView bias_{nullptr, Out};
+};
+
+}  // namespace scratchnet

@@ -1,0 +1,83 @@
+#pragma once
+// The gradient of one mini-batch, split into fixed-size column chunks that run on
+// a thread pool. Each chunk has its own workspace and gradient buffer; the chunk
+// gradients are then added in chunk order. The split depends only on the batch
+// and chunk sizes, never on the thread count, so 1 and N threads give bit-identical
+// results.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/detail/thread_pool.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace scratchnet::detail {
+
+template <class Net>
+class BatchGradient {
+    using T = typename Net::Scalar;
+    using Batch = typename Net::Batch;
+
+public:
+    struct Result {
+        T loss_sum = 0;    // loss summed over the batch's samples
+        Index correct = 0; // samples whose argmax output matches the target's argmax
+    };
+
+    BatchGradient(unsigned threads, Index chunk_size) : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)) {}
+
+    /// Fills net.gradients() with the gradient of the mean loss over (X, Y).
+    /// Allocates only when the batch needs more chunks than ever before.
+    Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y) {
+        const Index batch = X.cols();
+        const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
+        if (work_.size() < chunks) work_.resize(chunks);
+        T* const net_grad = net.gradients().data();
+        const T scale = T(1) / static_cast<T>(batch);
+        const Net& model = net;
+
+        auto task = [&](std::size_t k) {
+            Chunk& c = work_[k];
+            const Index begin = static_cast<Index>(k) * chunk_;
+            const Index n = std::min(chunk_, batch - begin);
+            const Batch Xk(X.data() + begin * X.rows(), X.rows(), n);
+            const Batch Yk(Y.data() + begin * Y.rows(), Y.rows(), n);
+            const Matrix<T>& P = model.forward(Xk, c.ws);
+            c.loss_sum = model.loss_sum(Yk, c.ws);
+            c.correct = 0;
+            for (Index j = 0; j < n; ++j) c.correct += argmax_col(P, j) == argmax_col(Yk, j) ? 1 : 0;
+            T* g = net_grad;
+            if (k > 0) {
+                c.grad.resize(Net::parameter_count);
+                g = c.grad.data();
+            }
+            model.backward(Xk, Yk, c.ws, g, scale);
+        };
+        pool_.run(chunks, task);
+
+        Result r{work_[0].loss_sum, work_[0].correct};
+        Eigen::Map<Vector<T>> grad(net_grad, Net::parameter_count);
+        for (std::size_t k = 1; k < chunks; ++k) {
+            grad += work_[k].grad;
+            r.loss_sum += work_[k].loss_sum;
+            r.correct += work_[k].correct;
+        }
+        return r;
+    }
+
+    ThreadPool& pool() { return pool_; }
+
+private:
+    struct Chunk {
+        typename Net::Workspace ws;
+        Vector<T> grad;
+        T loss_sum = 0;
+        Index correct = 0;
+    };
+    ThreadPool pool_;
+    Index chunk_;
+    std::vector<Chunk> work_;
+};
+
+}  // namespace scratchnet::detail

@@ -1,0 +1,112 @@
+#pragma once
+// gradient_check(): compares back-propagation with centred differences,
+//   dL/dθ_k ≈ (L(θ + h e_k) - L(θ - h e_k)) / 2h,
+// always in double (a float network is checked through a double copy of itself,
+// so the check measures the maths, not float rounding), and reports the worst
+// relative error  |a - n| / max(|a| + |n|, floor)  over the parameters checked.
+
+#include "scratchnet/core.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <ostream>
+#include <vector>
+
+namespace scratchnet {
+
+struct GradientCheckOptions {
+    /// Step h.
+    double step = 1e-3;
+    /// Combine the centred differences at h and 2h as (4 D(h) - D(2h)) / 3, which
+    /// cancels the h^2 error term (Richardson extrapolation; the five-point stencil).
+    /// Truncation error then falls as h^4, so a larger h keeps rounding error
+    /// (eps |L| / h) small as well.
+    bool richardson = true;
+    /// Check this many parameters drawn without replacement from `seed`; 0 = all.
+    Index sample = 0;
+    std::uint64_t seed = 0;
+    /// Denominator floor: where both gradients are below it, the absolute
+    /// difference is what gets judged (a zero gradient has no relative scale).
+    double floor = 1e-8;
+    /// The report converts to true when max_relative_error is below this.
+    double tolerance = 1e-7;
+};
+
+/// What gradient_check() found. `if (report)` reads "the gradients agree".
+struct GradientCheckReport {
+    double max_relative_error = 0.0;
+    Index worst_parameter = -1;  ///< index into parameters() of the worst entry
+    std::size_t worst_layer = 0; ///< layer owning it
+    double analytic = 0.0;       ///< back-propagated gradient there
+    double numeric = 0.0;        ///< centred difference there
+    Index checked = 0;           ///< how many parameters were compared
+    double tolerance = 0.0;
+
+    explicit operator bool() const { return checked > 0 && max_relative_error < tolerance; }
+
+    friend std::ostream& operator<<(std::ostream& os, const GradientCheckReport& r) {
+        os << "gradient check: " << r.checked << " parameters, max relative error " << r.max_relative_error;
+        if (r.worst_parameter >= 0)
+            os << " at parameter " << r.worst_parameter << " (layer " << r.worst_layer << ": analytic " << r.analytic
+               << ", numeric " << r.numeric << ")";
+        return os << (static_cast<bool>(r) ? " < " : " >= ") << r.tolerance;
+    }
+};
+
+/// Checks net's back-propagated gradient of the mean loss on (X, Y) against
+/// centred differences. `net` is not modified.
+template <class Net, class DX, class DY>
+GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& X, const Eigen::MatrixBase<DY>& Y,
+                                   const GradientCheckOptions& options = {}) {
+    using Double = typename Net::template rebind<double>;
+    Double d(std::uint64_t{0});
+    d.parameters() = net.parameters().template cast<double>();
+    const Matrix<double> Xd = X.template cast<double>();
+    const Matrix<double> Yd = Y.template cast<double>();
+
+    d.loss(Xd, Yd);
+    d.backward(Yd);
+    const Vector<double> analytic = d.gradients();
+
+    std::vector<Index> order(static_cast<std::size_t>(Net::parameter_count));
+    std::iota(order.begin(), order.end(), Index{0});
+    if (options.sample > 0 && options.sample < Net::parameter_count) {
+        Rng rng(options.seed);
+        detail::shuffle(order.begin(), order.end(), rng);
+        order.resize(static_cast<std::size_t>(options.sample));
+        std::sort(order.begin(), order.end());
+    }
+
+    GradientCheckReport report;
+    report.tolerance = options.tolerance;
+    auto theta = d.parameters();
+    const double h = options.step;
+    for (const Index k : order) {
+        const double saved = theta[k];
+        const auto centred = [&](double step) {
+            theta[k] = saved + step;
+            const double plus = d.loss(Xd, Yd);
+            theta[k] = saved - step;
+            const double minus = d.loss(Xd, Yd);
+            theta[k] = saved;
+            return (plus - minus) / (2.0 * step);
+        };
+        const double d1 = centred(h);
+        const double numeric = options.richardson ? (4.0 * d1 - centred(2.0 * h)) / 3.0 : d1;
+        const double a = analytic[k];
+        const double error = std::abs(a - numeric) / std::max(std::abs(a) + std::abs(numeric), options.floor);
+        ++report.checked;
+        if (error > report.max_relative_error || report.worst_parameter < 0) {
+            report.max_relative_error = error;
+            report.worst_parameter = k;
+            report.worst_layer = Net::layer_of_parameter(k);
+            report.analytic = a;
+            report.numeric = numeric;
+        }
+    }
+    return report;
+}
+
+}  // namespace scratchnet

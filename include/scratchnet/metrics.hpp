@@ -1,0 +1,104 @@
+#pragma once
+// Judging a trained network: evaluate() (mean loss and accuracy), accuracy(),
+// confusion_matrix(). All take a const network and work through it in blocks of
+// columns with their own workspace, so they are safe to call concurrently.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/detail/batch_source.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scratchnet {
+
+struct Evaluation {
+    double loss = 0.0;      ///< mean loss per sample
+    double accuracy = 0.0;  ///< fraction of samples whose argmax output is the true class
+};
+
+namespace detail {
+
+/// Calls f(P, targets_block, begin) for consecutive blocks of up to `block` samples.
+template <class Net, class Inputs, class Targets, class F>
+void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Index block = 1024) {
+    using T = typename Net::Scalar;
+    const Index n = sample_count(X);
+    if (feature_count(X) != Net::input_size)
+        throw std::invalid_argument("scratchnet: inputs have " + std::to_string(feature_count(X)) +
+                                    " rows but the network takes " + std::to_string(Net::input_size));
+    if (sample_count(Y) != n)
+        throw std::invalid_argument("scratchnet: " + std::to_string(n) + " inputs but " +
+                                    std::to_string(sample_count(Y)) + " targets");
+    if (n == 0) throw std::invalid_argument("scratchnet: no samples to evaluate");
+    check_targets(Y, Net::output_size, "scratchnet");
+    typename Net::Workspace ws;
+    Matrix<T> Xb, Yb;
+    std::vector<Index> idx(static_cast<std::size_t>(std::min(block, n)));
+    for (Index begin = 0; begin < n; begin += block) {
+        const Index m = std::min(block, n - begin);
+        std::iota(idx.begin(), idx.begin() + m, begin);
+        gather_inputs(X, idx.data(), m, Xb);
+        gather_targets(Y, idx.data(), m, Net::output_size, Yb);
+        const typename Net::Batch view(Xb.data(), Xb.rows(), m);
+        const Matrix<T>& P = net.forward(view, ws);
+        f(P, Yb, net.loss_sum(typename Net::Batch(Yb.data(), Yb.rows(), m), ws));
+    }
+}
+
+}  // namespace detail
+
+/// Mean loss and accuracy of `net` on inputs X (Matrix<T> or ByteMatrix, one
+/// sample per column) against targets Y (one-hot Matrix<T> or Labels).
+template <class Net, class Inputs, class Targets>
+Evaluation evaluate(const Net& net, const Inputs& X, const Targets& Y) {
+    double loss = 0.0;
+    Index correct = 0;
+    detail::for_each_block(net, X, Y, [&](const auto& P, const auto& Yb, auto loss_sum) {
+        loss += static_cast<double>(loss_sum);
+        for (Index j = 0; j < P.cols(); ++j) correct += detail::argmax_col(P, j) == detail::argmax_col(Yb, j) ? 1 : 0;
+    });
+    const auto n = static_cast<double>(detail::sample_count(X));
+    return {loss / n, static_cast<double>(correct) / n};
+}
+
+/// Fraction of samples classified correctly.
+template <class Net, class Inputs, class Targets>
+double accuracy(const Net& net, const Inputs& X, const Targets& Y) {
+    return evaluate(net, X, Y).accuracy;
+}
+
+/// Fraction of entries where two label vectors agree.
+inline double accuracy(const Labels& predicted, const Labels& truth) {
+    if (predicted.size() != truth.size() || truth.size() == 0)
+        throw std::invalid_argument("scratchnet::accuracy: label vectors differ in size or are empty");
+    return static_cast<double>((predicted.array() == truth.array()).count()) / static_cast<double>(truth.size());
+}
+
+/// C(i, j) = number of samples of true class i predicted as class j.
+inline Eigen::MatrixXi confusion_matrix(const Labels& predicted, const Labels& truth, Index classes) {
+    if (predicted.size() != truth.size())
+        throw std::invalid_argument("scratchnet::confusion_matrix: label vectors differ in size");
+    Eigen::MatrixXi C = Eigen::MatrixXi::Zero(classes, classes);
+    for (Index i = 0; i < truth.size(); ++i) {
+        if (truth[i] < 0 || truth[i] >= classes || predicted[i] < 0 || predicted[i] >= classes)
+            throw std::invalid_argument("scratchnet::confusion_matrix: label of sample " + std::to_string(i) +
+                                        " is outside 0.." + std::to_string(classes - 1));
+        ++C(truth[i], predicted[i]);
+    }
+    return C;
+}
+
+/// Confusion matrix of `net` on (X, y); classes = the network's outputs.
+template <class Net, class Inputs>
+Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& y) {
+    Eigen::MatrixXi C = Eigen::MatrixXi::Zero(Net::output_size, Net::output_size);
+    detail::for_each_block(net, X, y, [&](const auto& P, const auto& Yb, auto) {
+        for (Index j = 0; j < P.cols(); ++j) ++C(detail::argmax_col(Yb, j), detail::argmax_col(P, j));
+    });
+    return C;
+}
+
+}  // namespace scratchnet

@@ -1,0 +1,302 @@
+#pragma once
+// BasicNetwork<T, Layers..., Loss>: a feedforward network whose architecture is its
+// type. Network<...> is the float alias.
+//
+// Ownership (after dlib): the network owns the flat parameter and gradient buffers
+// and the workspaces; layers hold views into the parameters and compute; activations
+// are stateless. A Workspace holds every intermediate of one forward/backward pass,
+// so const members that take an explicit Workspace can run concurrently.
+
+#include "scratchnet/activations.hpp"
+#include "scratchnet/core.hpp"
+#include "scratchnet/dense.hpp"
+#include "scratchnet/detail/plan.hpp"
+#include "scratchnet/losses.hpp"
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+
+namespace scratchnet {
+
+namespace detail {
+/// Splits Parts... into the layer specs (all but the last) and the loss (the last).
+template <class T, class... Ls>
+struct LayerPack {
+    using plan = Plan<Ls...>;
+    using layers = std::tuple<bound_t<Ls, T>...>;
+    using specs = std::tuple<Ls...>;
+    static constexpr bool all_layers = (check_is_layer<Ls>() && ...);
+};
+template <class T, class... Parts, std::size_t... Is>
+auto split_layers(std::index_sequence<Is...>) -> LayerPack<T, nth_t<Is, Parts...>...>;
+}  // namespace detail
+
+template <class T, class... Parts>
+class BasicNetwork {
+    static_assert(Scalar<T>, "scratchnet::BasicNetwork<T, ...>: T must be float or double");
+    static_assert(sizeof...(Parts) >= 2,
+                  "scratchnet::Network: needs at least one layer and a loss, "
+                  "e.g. Network<Dense<2, 1>, Sigmoid, BinaryCrossEntropy>");
+
+    using Pack = decltype(detail::split_layers<T, Parts...>(std::make_index_sequence<sizeof...(Parts) - 1>{}));
+    using Plan = typename Pack::plan;
+    static_assert(Pack::all_layers);
+
+public:
+    using Scalar = T;
+    using LossType = detail::nth_t<sizeof...(Parts) - 1, Parts...>;
+    /// The same architecture over another scalar type (gradient_check uses double).
+    template <class U>
+    using rebind = BasicNetwork<U, Parts...>;
+    /// A read-only batch view: inputs x batch, contiguous columns.
+    using Batch = Eigen::Map<const Matrix<T>>;
+
+    static constexpr std::size_t depth = Plan::depth;
+    static constexpr Index input_size = Plan::input_size;
+    static constexpr Index output_size = Plan::output_size;
+    static constexpr Index parameter_count = Plan::parameter_count;
+
+private:
+    static_assert(detail::check_is_loss<LossType>());
+    static_assert(input_size > 0, "scratchnet::Network: needs at least one layer with a size, such as Dense<In, Out>");
+    static_assert(Plan::shapes_agree(std::make_index_sequence<depth>{}));
+
+    template <std::size_t I>
+    using spec_t = std::tuple_element_t<I, typename Pack::specs>;
+    static constexpr bool fused = FusedGradient<spec_t<depth - 1>, LossType>::value;
+
+public:
+    /// Every intermediate of one pass. Sized on first use per batch size; reusing
+    /// one workspace at a fixed batch size allocates nothing.
+    struct Workspace {
+        std::array<Matrix<T>, Plan::buffer_count> out;
+        std::array<Matrix<T>, Plan::buffer_count> delta;
+        const T* input = nullptr;  // the batch of the last forward, for backward
+        Index batch = 0;
+    };
+
+    /// Builds the network and draws its weights from `seed`: same seed, same weights.
+    explicit BasicNetwork(std::uint64_t seed) : BasicNetwork() {
+        Rng rng(seed);
+        initialize(rng);
+    }
+    /// Draws the weights from a caller's generator.
+    explicit BasicNetwork(Rng& rng) : BasicNetwork() { initialize(rng); }
+
+    BasicNetwork(const BasicNetwork& other)
+        : params_(other.params_), grads_(other.grads_), layers_(other.layers_) {
+        attach();
+    }
+    BasicNetwork& operator=(const BasicNetwork& other) {
+        params_ = other.params_;
+        grads_ = other.grads_;
+        attach();
+        return *this;
+    }
+    ~BasicNetwork() = default;
+
+    /// Redraws all weights (He before a ReLU, Glorot otherwise) and zeroes biases.
+    void initialize(Rng& rng) {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::parameter_counts[I] > 0) {
+                constexpr bool relu_next = I + 1 < depth && std::is_same_v<spec_t<(I + 1 < depth ? I + 1 : I)>, ReLU>;
+                layer.initialize(rng, relu_next);
+            }
+        });
+        grads_.setZero();
+    }
+
+    // -- the course's interface --------------------------------------------------
+
+    /// Output for a batch X (input_size x B). X must stay alive until backward().
+    const Matrix<T>& forward(const Matrix<T>& X) { return forward(Batch(X.data(), X.rows(), X.cols()), ws_); }
+    const Matrix<T>& forward(const Matrix<T>&&) = delete;  // backward() would read a dead temporary
+
+    /// Mean loss over the batch; also leaves the forward pass ready for backward(Y).
+    T loss(const Matrix<T>& X, const Matrix<T>& Y) {
+        const Matrix<T>& P = forward(X);
+        check_targets(Y, X.cols(), "loss");
+        return LossType::sum(P, Y) / static_cast<T>(X.cols());
+    }
+    T loss(const Matrix<T>&&, const Matrix<T>&) = delete;
+
+    /// Gradient of the mean loss for the last forward() into gradients().
+    void backward(const Matrix<T>& Y) {
+        if (ws_.input == nullptr)
+            throw std::logic_error("scratchnet::Network::backward: call forward(X) first");
+        check_targets(Y, ws_.batch, "backward");
+        backward(Batch(ws_.input, input_size, ws_.batch), Batch(Y.data(), Y.rows(), Y.cols()), ws_,
+                 grads_.data(), T(1) / static_cast<T>(ws_.batch));
+    }
+
+    /// Most likely class of each column (argmax of the output). Thread-safe.
+    Labels predict(const Matrix<T>& X) const {
+        Workspace ws;
+        Labels out;
+        predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
+        return out;
+    }
+
+    /// All parameters, layer by layer (W column-major, then b): writable.
+    Eigen::Map<Vector<T>> parameters() { return {params_.data(), params_.size()}; }
+    Eigen::Map<const Vector<T>> parameters() const { return {params_.data(), params_.size()}; }
+    /// Gradients of the last backward(), same layout as parameters().
+    Eigen::Map<Vector<T>> gradients() { return {grads_.data(), grads_.size()}; }
+    Eigen::Map<const Vector<T>> gradients() const { return {grads_.data(), grads_.size()}; }
+
+    /// The I-th layer: Dense<In, Out, T> (weights(), bias()) or an activation.
+    template <std::size_t I>
+    auto& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const auto& layer() const { return std::get<I>(layers_); }
+
+    /// Index of the layer that owns parameter p of the flat buffer.
+    static std::size_t layer_of_parameter(Index p) {
+        std::size_t owner = 0;
+        for (std::size_t i = 0; i < depth; ++i)
+            if (Plan::parameter_counts[i] > 0 && Plan::parameter_offset[i] <= p) owner = i;
+        return owner;
+    }
+
+    /// "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy": names the type.
+    static std::string architecture() {
+        std::string s;
+        ((s += std::string(Parts::name()) + ","), ...);
+        s.pop_back();
+        return s;
+    }
+
+    // -- explicit-workspace interface (const: concurrent calls with separate workspaces) --
+
+    /// Forward pass of X into ws; returns the output (output_size x B), valid until
+    /// ws is used again. Remembers X for backward(), which X must outlive.
+    const Matrix<T>& forward(const Batch& X, Workspace& ws) const {
+        check_inputs(X, "forward");
+        ws.input = X.data();
+        ws.batch = X.cols();
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (forward_layer<Is>(X, ws), ...);
+        }(std::make_index_sequence<depth>{});
+        return ws.out[Plan::buffer[depth - 1]];
+    }
+
+    /// Loss summed over the columns of the last forward in ws (divide by B for the mean).
+    T loss_sum(const Batch& Y, const Workspace& ws) const {
+        return LossType::sum(ws.out[Plan::buffer[depth - 1]], Y);
+    }
+
+    /// Back-propagates the last forward in ws against targets Y and writes
+    /// scale * d(loss sum)/d(parameters) into grad (parameter_count scalars).
+    /// With scale = 1/B that is the gradient of the mean; chunks of one batch use
+    /// 1/B of the whole batch and their gradients add up.
+    void backward(const Batch& X, const Batch& Y, Workspace& ws, T* grad, T scale) const {
+        const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
+        Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
+        dP.resize(P.rows(), P.cols());
+        if constexpr (fused)
+            FusedGradient<spec_t<depth - 1>, LossType>::apply(P, Y, scale, dP);
+        else
+            LossType::gradient(P, Y, scale, dP);
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (backward_layer<depth - 1 - Is>(X, ws, grad), ...);
+        }(std::make_index_sequence<depth>{});
+    }
+
+    /// predict() without allocation once `ws` and `out` have the batch's size.
+    void predict(const Batch& X, Workspace& ws, Labels& out) const {
+        const Matrix<T>& P = forward(X, ws);
+        out.resize(P.cols());
+        for (Index j = 0; j < P.cols(); ++j) P.col(j).maxCoeff(&out[j]);
+    }
+
+private:
+    BasicNetwork() : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)) {
+        attach();
+    }
+
+    template <class F>
+    void for_each_layer(F&& f) {
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (f.template operator()<Is>(std::get<Is>(layers_)), ...);
+        }(std::make_index_sequence<depth>{});
+    }
+
+    void attach() {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::parameter_counts[I] > 0) layer.attach(params_.data() + Plan::parameter_offset[I]);
+        });
+    }
+
+    template <std::size_t I>
+    void forward_layer(const Batch& X, Workspace& ws) const {
+        Matrix<T>& A = ws.out[Plan::buffer[I]];
+        if constexpr (Plan::elementwise[I]) {
+            if constexpr (I == 0)
+                A = X;
+            else if constexpr (Plan::buffer[I] != Plan::buffer[I - 1])
+                A = ws.out[Plan::buffer[I - 1]];
+            spec_t<I>::forward(A);
+        } else {
+            A.resize(Plan::width_out[I], X.cols());
+            if constexpr (I == 0)
+                std::get<I>(layers_).forward(X, A);
+            else
+                std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A);
+        }
+    }
+
+    template <std::size_t I>
+    void backward_layer(const Batch& X, Workspace& ws, T* grad) const {
+        Matrix<T>& dA = ws.delta[Plan::buffer[I]];
+        if constexpr (Plan::elementwise[I]) {
+            if constexpr (Plan::input_gradient_needed[I]) {
+                if constexpr (!(I == depth - 1 && fused)) spec_t<I>::backward(ws.out[Plan::buffer[I]], dA);
+                if constexpr (Plan::buffer[I] != Plan::buffer[I - 1]) ws.delta[Plan::buffer[I - 1]] = dA;
+            }
+        } else {
+            T* g = grad + Plan::parameter_offset[I];
+            if constexpr (I == 0) {
+                std::get<I>(layers_).backward(X, dA, nullptr, g);
+            } else {
+                Matrix<T>* dX = nullptr;
+                if constexpr (Plan::input_gradient_needed[I]) {
+                    dX = &ws.delta[Plan::buffer[I - 1]];
+                    dX->resize(Plan::width_out[I - 1], dA.cols());
+                }
+                std::get<I>(layers_).backward(ws.out[Plan::buffer[I - 1]], dA, dX, g);
+            }
+        }
+    }
+
+    static void check_inputs(const Batch& X, const char* who) {
+        if (X.rows() != input_size)
+            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": X has " +
+                                        std::to_string(X.rows()) + " rows but the network takes " +
+                                        std::to_string(input_size) + " inputs (one sample per column)");
+        if (X.cols() == 0)
+            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": X is an empty batch");
+    }
+
+    static void check_targets(const Matrix<T>& Y, Index batch, const char* who) {
+        if (Y.rows() != output_size || Y.cols() != batch)
+            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": Y is " +
+                                        std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()) +
+                                        " but the output for this batch is " + std::to_string(output_size) +
+                                        " x " + std::to_string(batch));
+    }
+
+    Vector<T> params_;
+    Vector<T> grads_;
+    typename Pack::layers layers_;
+    Workspace ws_;
+};
+
+/// The float network of the public contract: Network<Dense<784,128>, ReLU, ..., CrossEntropy>.
+template <class... Parts>
+using Network = BasicNetwork<float, Parts...>;
+
+}  // namespace scratchnet

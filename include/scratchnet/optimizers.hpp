@@ -1,0 +1,157 @@
+#pragma once
+// Optimizers act on a network's flat buffers: one vector of parameters theta, one of
+// gradients g. Each is a small type; state (velocity, moments) is sized on the
+// first step and reused after, so steps allocate nothing.
+//
+// Weight decay is L2 regularisation added to the gradient: g <- g + lambda theta.
+// (It decays biases too; for these small networks that is harmless and keeps the
+// update one vector expression.)
+
+#include "scratchnet/core.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace scratchnet {
+
+namespace detail {
+/// State vectors for whichever scalar type the network uses.
+struct ScalarState {
+    Vector<float> f;
+    Vector<double> d;
+    template <class T>
+    Vector<T>& get(Index size) {
+        Vector<T>* v = nullptr;
+        if constexpr (std::is_same_v<T, float>) v = &f; else v = &d;
+        if (v->size() != size) *v = Vector<T>::Zero(size);
+        return *v;
+    }
+};
+
+inline void check_rate(const char* who, double value, const char* what) {
+    if (!std::isfinite(value) || value < 0)
+        throw std::invalid_argument(std::string("scratchnet::") + who + ": " + what + " must be finite and >= 0, got " +
+                                    std::to_string(value));
+}
+}  // namespace detail
+
+/// theta <- theta - lr (g + lambda theta).
+class SGD {
+public:
+    explicit SGD(float learning_rate, float weight_decay = 0.0f) : lr_(learning_rate), decay_(weight_decay) {
+        detail::check_rate("SGD", lr_, "learning rate");
+        detail::check_rate("SGD", decay_, "weight decay");
+    }
+    template <class Net>
+    void step(Net& net) {
+        using T = typename Net::Scalar;
+        auto theta = net.parameters();
+        const auto g = net.gradients();
+        if (decay_ != 0.0f)
+            theta -= T(lr_) * (g + T(decay_) * theta);
+        else
+            theta -= T(lr_) * g;
+    }
+    float learning_rate() const { return lr_; }
+    void set_learning_rate(float lr) { detail::check_rate("SGD", lr, "learning rate"); lr_ = lr; }
+
+private:
+    float lr_;
+    float decay_;
+};
+
+struct MomentumOptions {
+    float learning_rate = 0.01f;
+    float momentum = 0.9f;
+    bool nesterov = false;
+    float weight_decay = 0.0f;
+};
+
+/// Classical:  v <- mu v + g,  theta <- theta - lr v.
+/// Nesterov:   v <- mu v + g,  theta <- theta - lr (g + mu v)  (the look-ahead
+/// form used by PyTorch and Keras, with g including weight decay).
+class Momentum {
+public:
+    explicit Momentum(MomentumOptions options) : o_(options) {
+        detail::check_rate("Momentum", o_.learning_rate, "learning rate");
+        detail::check_rate("Momentum", o_.momentum, "momentum");
+        detail::check_rate("Momentum", o_.weight_decay, "weight decay");
+    }
+    explicit Momentum(float learning_rate, float momentum = 0.9f, bool nesterov = false)
+        : Momentum(MomentumOptions{learning_rate, momentum, nesterov, 0.0f}) {}
+
+    template <class Net>
+    void step(Net& net) {
+        using T = typename Net::Scalar;
+        auto theta = net.parameters();
+        const auto g = net.gradients();
+        Vector<T>& v = state_.get<T>(theta.size());
+        const T lr(o_.learning_rate), mu(o_.momentum), lambda(o_.weight_decay);
+        v = mu * v + g + lambda * theta;
+        if (o_.nesterov)
+            theta -= lr * (g + lambda * theta + mu * v);
+        else
+            theta -= lr * v;
+    }
+    const MomentumOptions& options() const { return o_; }
+    void set_learning_rate(float lr) { detail::check_rate("Momentum", lr, "learning rate"); o_.learning_rate = lr; }
+
+private:
+    MomentumOptions o_;
+    detail::ScalarState state_;
+};
+
+struct AdamOptions {
+    float learning_rate = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float epsilon = 1e-8f;
+    float weight_decay = 0.0f;
+};
+
+/// m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+/// theta <- theta - lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+class Adam {
+public:
+    explicit Adam(AdamOptions options = {}) : o_(options) {
+        detail::check_rate("Adam", o_.learning_rate, "learning rate");
+        detail::check_rate("Adam", o_.weight_decay, "weight decay");
+        if (!(o_.beta1 >= 0 && o_.beta1 < 1 && o_.beta2 >= 0 && o_.beta2 < 1))
+            throw std::invalid_argument("scratchnet::Adam: beta1 and beta2 must lie in [0, 1)");
+    }
+    explicit Adam(float learning_rate) : Adam(AdamOptions{.learning_rate = learning_rate}) {}
+
+    template <class Net>
+    void step(Net& net) {
+        using T = typename Net::Scalar;
+        auto theta = net.parameters();
+        const auto g = net.gradients();
+        if (theta.size() != size_) {  // a new network: start the moments afresh
+            size_ = theta.size();
+            t_ = 0;
+        }
+        Vector<T>& m = m_.get<T>(size_);
+        Vector<T>& v = v_.get<T>(size_);
+        ++t_;
+        const T b1(o_.beta1), b2(o_.beta2), lambda(o_.weight_decay);
+        const T c1 = T(1) - std::pow(b1, T(t_));
+        const T c2 = T(1) - std::pow(b2, T(t_));
+        const T lr = T(o_.learning_rate) * std::sqrt(c2) / c1;  // bias corrections folded into the rate
+        const T eps = T(o_.epsilon) * std::sqrt(c2);
+        m = b1 * m + (T(1) - b1) * (g + lambda * theta);
+        v = b2 * v + (T(1) - b2) * (g + lambda * theta).cwiseAbs2();
+        theta.array() -= lr * m.array() / (v.array().sqrt() + eps);
+    }
+    const AdamOptions& options() const { return o_; }
+    void set_learning_rate(float lr) { detail::check_rate("Adam", lr, "learning rate"); o_.learning_rate = lr; }
+
+private:
+    AdamOptions o_;
+    detail::ScalarState m_, v_;
+    Index size_ = -1;
+    long t_ = 0;
+};
+
+}  // namespace scratchnet

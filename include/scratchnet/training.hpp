@@ -1,0 +1,189 @@
+#pragma once
+// Training: train_step() for one batch, fit() for epochs of shuffled mini-batches.
+//
+// fit() shuffles sample indices (never the data) from its seed each epoch, gathers
+// each batch into a preallocated matrix, splits it across threads in fixed chunks
+// (see detail/batch_gradient.hpp) and reports through callbacks; it prints nothing.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/detail/batch_gradient.hpp"
+#include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/metrics.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scratchnet {
+
+/// Thrown when training cannot go on (a loss that is NaN or infinite).
+class TrainingError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct FitOptions {
+    int epochs = 1;
+    Index batch_size = 32;
+    std::uint64_t seed = 0;     ///< seeds the per-epoch shuffles
+    bool shuffle = true;
+    bool drop_last = false;     ///< drop a final partial batch instead of training on it
+    unsigned threads = 1;       ///< 0: one per hardware thread
+    /// Columns per parallel chunk. Results depend on this (how a batch is summed),
+    /// never on `threads`.
+    Index chunk_size = 64;
+};
+
+/// One line of the training history.
+struct EpochRecord {
+    int epoch = 0;                 ///< 1-based
+    double loss = 0.0;             ///< mean training loss over the epoch's batches
+    double accuracy = 0.0;         ///< running training accuracy (as the batches were seen)
+    std::optional<double> validation_loss;
+    std::optional<double> validation_accuracy;
+    double seconds = 0.0;          ///< training time of the epoch (validation excluded)
+};
+
+using History = std::vector<EpochRecord>;
+
+/// Where fit() is, passed to the per-batch callback.
+struct BatchProgress {
+    int epoch = 0, epochs = 0;  ///< 1-based epoch
+    Index batch = 0, batches = 0;  ///< 1-based batch within the epoch
+    Index samples = 0, samples_per_epoch = 0;  ///< seen so far in this epoch
+    double running_loss = 0.0;  ///< mean loss over the epoch so far
+    double seconds = 0.0;       ///< since the epoch began
+};
+
+/// Callbacks return true to go on, false to stop training after the current batch.
+struct FitCallbacks {
+    std::function<bool(const BatchProgress&)> on_batch;
+    std::function<bool(const EpochRecord&)> on_epoch;
+};
+
+/// Validation data for fit(): inputs (Matrix<T> or ByteMatrix) and targets
+/// (one-hot Matrix<T> or Labels), held by reference.
+template <class Inputs, class Targets>
+struct ValidationData {
+    const Inputs& inputs;
+    const Targets& targets;
+};
+
+/// One step of mini-batch gradient descent: forward, loss, backward, update.
+/// Returns the batch's mean loss. Allocates nothing after the first call at a
+/// given batch size.
+template <class Net, class Optimizer>
+typename Net::Scalar train_step(Net& net, Optimizer& optimizer, const Matrix<typename Net::Scalar>& X,
+                                const Matrix<typename Net::Scalar>& Y) {
+    const auto loss = net.loss(X, Y);
+    net.backward(Y);
+    optimizer.step(net);
+    return loss;
+}
+
+namespace detail {
+
+struct NoValidation {};
+
+template <class Net, class Optimizer, class Inputs, class Targets, class Validation>
+History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
+                 const FitOptions& options, const FitCallbacks& callbacks) {
+    using T = typename Net::Scalar;
+    using Clock = std::chrono::steady_clock;
+    const Index n = sample_count(X);
+    if (feature_count(X) != Net::input_size)
+        throw std::invalid_argument("scratchnet::fit: inputs have " + std::to_string(feature_count(X)) +
+                                    " rows but the network takes " + std::to_string(Net::input_size));
+    if (sample_count(Y) != n)
+        throw std::invalid_argument("scratchnet::fit: " + std::to_string(n) + " inputs but " +
+                                    std::to_string(sample_count(Y)) + " targets");
+    if (n == 0) throw std::invalid_argument("scratchnet::fit: the training set is empty");
+    if (options.batch_size <= 0)
+        throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
+                                    std::to_string(options.batch_size));
+    if (options.epochs < 0)
+        throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+    check_targets(Y, Net::output_size, "scratchnet::fit");
+
+    const Index batch_size = std::min(options.batch_size, n);
+    const Index full = n / batch_size;
+    const Index batches = (options.drop_last || n % batch_size == 0) ? full : full + 1;
+    if (batches == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
+
+    BatchGradient<Net> gradient(options.threads, options.chunk_size);
+    std::vector<Index> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Index{0});
+    Rng rng(options.seed);
+    Matrix<T> Xb(Net::input_size, batch_size), Yb(Net::output_size, batch_size);
+
+    History history;
+    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+        if (options.shuffle) shuffle(order.begin(), order.end(), rng);
+        const auto start = Clock::now();
+        double loss_sum = 0.0;
+        Index correct = 0, seen = 0;
+        bool stop = false;
+        for (Index b = 0; b < batches && !stop; ++b) {
+            const Index begin = b * batch_size;
+            const Index m = std::min(batch_size, n - begin);
+            gather_inputs(X, order.data() + begin, m, Xb);
+            gather_targets(Y, order.data() + begin, m, Net::output_size, Yb);
+            const auto r = gradient.run(net, Xb, Yb);
+            if (!std::isfinite(r.loss_sum))
+                throw TrainingError("scratchnet::fit: the loss became " +
+                                    std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + " in epoch " +
+                                    std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
+                                    std::to_string(batches) + " (try a smaller learning rate)");
+            optimizer.step(net);
+            loss_sum += static_cast<double>(r.loss_sum);
+            correct += r.correct;
+            seen += m;
+            if (callbacks.on_batch) {
+                const BatchProgress p{epoch, options.epochs, b + 1, batches, seen, n, loss_sum / static_cast<double>(seen),
+                                      std::chrono::duration<double>(Clock::now() - start).count()};
+                stop = !callbacks.on_batch(p);
+            }
+        }
+        EpochRecord record;
+        record.epoch = epoch;
+        record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        record.loss = loss_sum / static_cast<double>(seen);
+        record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+        if constexpr (!std::is_same_v<Validation, NoValidation>) {
+            const Evaluation e = evaluate(net, validation.inputs, validation.targets);
+            record.validation_loss = e.loss;
+            record.validation_accuracy = e.accuracy;
+        }
+        history.push_back(record);
+        if (callbacks.on_epoch && !callbacks.on_epoch(record)) stop = true;
+        if (stop) break;
+    }
+    return history;
+}
+
+}  // namespace detail
+
+/// Trains `net` with `optimizer` on inputs X (Matrix<T> or ByteMatrix, one sample per
+/// column) and targets Y (one-hot Matrix<T> or Labels). Same seed, same result, for
+/// any thread count.
+template <class Net, class Optimizer, class Inputs, class Targets>
+History fit(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y, const FitOptions& options = {},
+            const FitCallbacks& callbacks = {}) {
+    return detail::fit_impl(net, optimizer, X, Y, detail::NoValidation{}, options, callbacks);
+}
+
+/// As above, evaluating on `validation` after every epoch.
+template <class Net, class Optimizer, class Inputs, class Targets, class VInputs, class VTargets>
+History fit(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y,
+            const ValidationData<VInputs, VTargets>& validation, const FitOptions& options = {},
+            const FitCallbacks& callbacks = {}) {
+    return detail::fit_impl(net, optimizer, X, Y, validation, options, callbacks);
+}
+
+}  // namespace scratchnet

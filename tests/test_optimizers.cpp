@@ -1,0 +1,98 @@
+#include <doctest/doctest.h>
+#include <scratchnet/scratchnet.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace sn = scratchnet;
+using doctest::Approx;
+
+namespace {
+// Linear regression: convex in the parameters.
+using Linear = sn::BasicNetwork<double, sn::Dense<3, 1>, sn::MeanSquaredError>;
+
+struct Problem {
+    Eigen::MatrixXd X = Eigen::MatrixXd::Random(3, 64);
+    Eigen::MatrixXd Y;
+    Problem() {
+        Eigen::RowVector3d w(0.5, -2.0, 1.0);
+        Y = (w * X).array() + 0.3;
+    }
+};
+
+template <class Opt>
+double loss_after(Opt& opt, int steps) {
+    const Problem p;
+    Linear net(1);
+    double first = 0, last = 0;
+    for (int s = 0; s < steps; ++s) {
+        last = sn::train_step(net, opt, p.X, p.Y);
+        if (s == 0) first = last;
+    }
+    return last / first;
+}
+
+// One step by hand on a network whose gradient we know: theta = 0, gradient g.
+template <class Opt>
+Eigen::VectorXd one_step(Opt& opt, const Eigen::VectorXd& theta0, const Eigen::VectorXd& g) {
+    Linear net(1);
+    net.parameters() = theta0;
+    net.gradients() = g;
+    opt.step(net);
+    return net.parameters();
+}
+}  // namespace
+
+TEST_CASE("each optimizer lowers the loss of a convex problem by orders of magnitude") {
+    sn::SGD sgd{0.3f};
+    CHECK(loss_after(sgd, 300) < 1e-4);
+    sn::Momentum momentum{0.05f, 0.9f};
+    CHECK(loss_after(momentum, 300) < 1e-4);
+    sn::Momentum nesterov{0.05f, 0.9f, true};
+    CHECK(loss_after(nesterov, 300) < 1e-4);
+    sn::Adam adam{0.05f};
+    CHECK(loss_after(adam, 300) < 1e-3);
+}
+
+TEST_CASE("SGD step by hand, with and without weight decay") {
+    const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
+    const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
+    sn::SGD plain{0.5f};
+    CHECK(one_step(plain, theta, g).isApprox(Eigen::Vector4d(0.95, -2.1, 0.7, -0.5)));
+    sn::SGD decayed{0.5f, 0.1f};
+    // theta - 0.5 (g + 0.1 theta)
+    CHECK(one_step(decayed, theta, g).isApprox(Eigen::Vector4d(0.9, -2.0, 0.675, -0.5)));
+}
+
+TEST_CASE("Momentum: two steps by hand, classical and Nesterov") {
+    const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
+    const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
+    sn::Momentum classical{0.1f, 0.5f};
+    Linear net(1);
+    net.parameters() = theta;
+    net.gradients() = g;
+    classical.step(net);  // v = g, theta -= 0.1 g
+    classical.step(net);  // v = 0.5 g + g = 1.5 g, theta -= 0.15 g
+    CHECK(net.parameters().isApprox(theta - 0.25 * g));
+    sn::Momentum nesterov{sn::MomentumOptions{.learning_rate = 0.1f, .momentum = 0.5f, .nesterov = true}};
+    // v = g; theta -= 0.1 (g + 0.5 g) = 0.15 g
+    CHECK(one_step(nesterov, theta, g).isApprox(theta - 0.15 * g));
+}
+
+TEST_CASE("Adam's first step moves every parameter by the learning rate against its gradient's sign") {
+    const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
+    const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
+    sn::Adam adam{sn::AdamOptions{.learning_rate = 0.01f, .epsilon = 0.0f}};
+    // m_hat = g, v_hat = g^2: the step is lr * g / |g|.
+    const Eigen::VectorXd after = one_step(adam, theta, g);
+    const Eigen::VectorXd expected = theta - 0.01 * g.cwiseSign();
+    CHECK((after - expected).cwiseAbs().maxCoeff() < 1e-8);
+}
+
+TEST_CASE("optimizers refuse a learning rate that is NaN or negative") {
+    CHECK_THROWS_AS(sn::SGD{std::nanf("")}, std::invalid_argument);
+    CHECK_THROWS_AS(sn::SGD{-0.1f}, std::invalid_argument);
+    CHECK_THROWS_AS(sn::Adam{std::nanf("")}, std::invalid_argument);
+    CHECK_THROWS_AS(sn::Momentum(0.1f, -1.0f), std::invalid_argument);
+    CHECK_THROWS_AS(sn::Adam(sn::AdamOptions{.beta1 = 1.0f}), std::invalid_argument);
+}

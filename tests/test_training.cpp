@@ -1,0 +1,192 @@
+#include <doctest/doctest.h>
+#include <scratchnet/scratchnet.hpp>
+
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+namespace sn = scratchnet;
+
+namespace {
+using XorNet = sn::Network<sn::Dense<2, 4>, sn::Tanh, sn::Dense<4, 2>, sn::Softmax, sn::CrossEntropy>;
+
+sn::Matrix<float> xor_inputs() {
+    sn::Matrix<float> X(2, 4);
+    X << 0, 0, 1, 1,  //
+        0, 1, 0, 1;
+    return X;
+}
+sn::Labels xor_labels() {
+    sn::Labels y(4);
+    y << 0, 1, 1, 0;
+    return y;
+}
+
+// Two interleaved spirals, 2 classes: not linearly separable, deterministic.
+void spirals(Eigen::Index per_class, sn::Matrix<float>& X, sn::Labels& y) {
+    X.resize(2, 2 * per_class);
+    y.resize(2 * per_class);
+    for (Eigen::Index i = 0; i < per_class; ++i) {
+        const double t = 0.25 + 2.75 * static_cast<double>(i) / static_cast<double>(per_class);  // radius and angle
+        for (int c = 0; c < 2; ++c) {
+            const double a = 1.75 * std::numbers::pi * t + c * std::numbers::pi;
+            const Eigen::Index k = 2 * i + c;
+            X(0, k) = static_cast<float>(t * std::cos(a) / 3);
+            X(1, k) = static_cast<float>(t * std::sin(a) / 3);
+            y[k] = c;
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("XOR reaches 100 % from a fixed seed") {
+    XorNet net(1);
+    sn::SGD sgd{0.5f};
+    const auto X = xor_inputs();
+    const auto y = xor_labels();
+    const auto history = sn::fit(net, sgd, X, y, {.epochs = 1000, .batch_size = 4, .seed = 1});
+    CHECK(history.size() == 1000);
+    CHECK(history.back().loss < 0.05);
+    CHECK(history.back().loss < history.front().loss);
+    CHECK(sn::accuracy(net, X, y) == 1.0);
+    CHECK(net.predict(X) == y);
+}
+
+TEST_CASE("fit on two spirals reaches 95 % with Adam") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(200, X, y);
+    sn::Network<sn::Dense<2, 32>, sn::Tanh, sn::Dense<32, 32>, sn::Tanh, sn::Dense<32, 2>, sn::Softmax, sn::CrossEntropy>
+        net(3);
+    sn::Adam adam{0.01f};
+    const auto h = sn::fit(net, adam, X, y, {.epochs = 150, .batch_size = 32, .seed = 4});
+    CHECK(sn::accuracy(net, X, y) >= 0.95);
+    CHECK(h.back().accuracy >= 0.9);
+}
+
+TEST_CASE("same seed, same parameters: two runs are bit-identical") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(50, X, y);
+    using Net = sn::Network<sn::Dense<2, 16>, sn::ReLU, sn::Dense<16, 2>, sn::Softmax, sn::CrossEntropy>;
+    Net a(5), b(5), c(5);
+    sn::SGD s1{0.1f}, s2{0.1f}, s3{0.1f};
+    sn::fit(a, s1, X, y, {.epochs = 5, .batch_size = 16, .seed = 9});
+    sn::fit(b, s2, X, y, {.epochs = 5, .batch_size = 16, .seed = 9});
+    sn::fit(c, s3, X, y, {.epochs = 5, .batch_size = 16, .seed = 10});
+    CHECK(a.parameters() == b.parameters());
+    CHECK(a.parameters() != c.parameters());  // another shuffle, another path
+}
+
+TEST_CASE("1 and 2 threads give bit-identical parameters") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(300, X, y);
+    using Net = sn::Network<sn::Dense<2, 64>, sn::ReLU, sn::Dense<64, 2>, sn::Softmax, sn::CrossEntropy>;
+    Net one(2), two(2);
+    sn::SGD s1{0.1f}, s2{0.1f};
+    sn::fit(one, s1, X, y, {.epochs = 2, .batch_size = 128, .seed = 3, .threads = 1, .chunk_size = 32});
+    sn::fit(two, s2, X, y, {.epochs = 2, .batch_size = 128, .seed = 3, .threads = 2, .chunk_size = 32});
+    CHECK(one.parameters() == two.parameters());
+}
+
+TEST_CASE("a final partial batch is trained on unless drop_last asks otherwise") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(5, X, y);  // 10 samples, batch 4: batches of 4, 4, 2
+    XorNet net(1);
+    sn::SGD sgd{0.1f};
+    sn::Index batches = 0, samples = 0;
+    sn::FitCallbacks cb;
+    cb.on_batch = [&](const sn::BatchProgress& p) {
+        batches = p.batches;
+        samples = p.samples;
+        return true;
+    };
+    sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 4}, cb);
+    CHECK(batches == 3);
+    CHECK(samples == 10);
+    sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 4, .drop_last = true}, cb);
+    CHECK(batches == 2);
+    CHECK(samples == 8);
+}
+
+TEST_CASE("callbacks can stop training; validation data is evaluated each epoch") {
+    XorNet net(1);
+    sn::SGD sgd{0.5f};
+    const auto X = xor_inputs();
+    const auto y = xor_labels();
+    sn::FitCallbacks cb;
+    cb.on_epoch = [](const sn::EpochRecord& r) { return r.epoch < 3; };
+    const auto h = sn::fit(net, sgd, X, y, sn::ValidationData<sn::Matrix<float>, sn::Labels>{X, y},
+                           {.epochs = 50, .batch_size = 2}, cb);
+    REQUIRE(h.size() == 3);
+    REQUIRE(h[2].validation_accuracy.has_value());
+    CHECK(*h[2].validation_accuracy == doctest::Approx(sn::accuracy(net, X, y)));
+    CHECK(*h[2].validation_loss == doctest::Approx(sn::evaluate(net, X, y).loss));
+}
+
+TEST_CASE("a loss that turns NaN or infinite stops training with the epoch and batch") {
+    using Reg = sn::Network<sn::Dense<2, 8>, sn::ReLU, sn::Dense<8, 1>, sn::MeanSquaredError>;
+    Reg net(1);
+    sn::SGD sgd{1e4f};  // diverges within a few steps
+    sn::Matrix<float> X = sn::Matrix<float>::Random(2, 64) * 10;
+    sn::Matrix<float> Y = sn::Matrix<float>::Random(1, 64) * 10;
+    CHECK_THROWS_AS(sn::fit(net, sgd, X, Y, {.epochs = 100, .batch_size = 8}), sn::TrainingError);
+    try {
+        Reg again(1);
+        sn::fit(again, sgd, X, Y, {.epochs = 100, .batch_size = 8});
+    } catch (const sn::TrainingError& e) {
+        const std::string what = e.what();
+        CHECK(what.find("in epoch ") != std::string::npos);
+        CHECK(what.find(", batch ") != std::string::npos);
+    }
+}
+
+TEST_CASE("fit refuses bad arguments with a message") {
+    XorNet net(1);
+    sn::SGD sgd{0.1f};
+    const auto X = xor_inputs();
+    sn::Labels y = xor_labels();
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, {.batch_size = 0}),
+                         "scratchnet::fit: batch_size must be positive, got 0", std::invalid_argument);
+    y[2] = 7;
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y), "scratchnet::fit: label 7 of sample 2 is outside 0..1",
+                         std::invalid_argument);
+    const sn::Labels short_y = sn::Labels::Zero(3);
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, short_y), "scratchnet::fit: 4 inputs but 3 targets",
+                         std::invalid_argument);
+    const sn::Matrix<float> wrong = sn::Matrix<float>::Zero(3, 4);
+    CHECK_THROWS_AS(sn::fit(net, sgd, wrong, xor_labels()), std::invalid_argument);
+    const sn::Matrix<float> none(2, 0);
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, none, sn::Labels()), "scratchnet::fit: the training set is empty",
+                         std::invalid_argument);
+}
+
+TEST_CASE("byte images train like the same images as floats in [0, 1]") {
+    sn::ByteMatrix B(4, 6);
+    for (Eigen::Index i = 0; i < B.size(); ++i) B.data()[i] = static_cast<std::uint8_t>((i * 37) % 256);
+    const sn::Matrix<float> F = B.cast<float>() / 255.0f;
+    sn::Labels y(6);
+    y << 0, 1, 0, 1, 1, 0;
+    using Net = sn::Network<sn::Dense<4, 3>, sn::Softmax, sn::CrossEntropy>;
+    Net a(1), b(1);
+    sn::SGD s1{0.1f}, s2{0.1f};
+    sn::fit(a, s1, B, y, {.epochs = 3, .batch_size = 4});
+    sn::fit(b, s2, F, y, {.epochs = 3, .batch_size = 4});
+    CHECK((a.parameters() - b.parameters()).cwiseAbs().maxCoeff() < 1e-6f);
+}
+
+TEST_CASE("confusion matrix counts true class by row, predicted by column") {
+    sn::Labels pred(5), truth(5);
+    pred << 0, 1, 1, 2, 0;
+    truth << 0, 1, 2, 2, 1;
+    const Eigen::MatrixXi C = sn::confusion_matrix(pred, truth, 3);
+    CHECK(C(0, 0) == 1);
+    CHECK(C(1, 1) == 1);
+    CHECK(C(2, 1) == 1);
+    CHECK(C(2, 2) == 1);
+    CHECK(C(1, 0) == 1);
+    CHECK(C.sum() == 5);
+    CHECK(sn::accuracy(pred, truth) == doctest::Approx(0.6));
+}
