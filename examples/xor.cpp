@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
 
     const sn::Labels predicted = net.predict(X);
     const sn::Matrix<float> P = net.forward(X);
-    std::cout << "x1 x2 -> predicted (p(1))  expected\n";
+    std::cout << std::fixed << "x1 x2 -> predicted (p(1))  expected\n";
     for (int j = 0; j < 4; ++j)
-        std::cout << " " << X(0, j) << "  " << X(1, j) << " -> " << predicted[j] << " (" << std::fixed
+        std::cout << std::setprecision(0) << " " << X(0, j) << "  " << X(1, j) << "  -> " << predicted[j] << " ("
                   << std::setprecision(3) << P(1, j) << ")      " << y[j] << "\n";
     const double acc = sn::accuracy(predicted, y);
     std::cout << "final loss " << std::setprecision(5) << history.back().loss << ", accuracy " << std::setprecision(1)
@@ -79,14 +79,15 @@ int main(int argc, char** argv) {
                           "/xor_boundary.png'\nset title 'XOR: p(class 1) and the decision boundary p = 0.5'\n"
                           "set view map\nset xrange [-0.5:1.5]\nset yrange [-0.5:1.5]\nset cbrange [0:1]\n"
                           "set palette defined (0 '#3b6fb6', 0.5 'white', 1 '#d1495b')\n"
-                          "set contour base\nset cntrparam levels discrete 0.5\nunset clabel\n"
+                          "set contour base\nset cntrparam levels discrete 0.5\nunset clabel\nunset surface\n"
                           "set table '" + dir + "/xor_contour.dat'\nsplot '" + dir + "/xor_grid.csv' using 1:2:3\n"
                           "unset table\nunset contour\n"
                           "$points << EOD\n0 0 0\n0 1 1\n1 0 1\n1 1 0\nEOD\n"
+                          "set key outside bottom center horizontal\n"
                           "plot '" + dir + "/xor_grid.csv' using 1:2:3 with image notitle, '" + dir +
-                          "/xor_contour.dat' with lines lc 'black' lw 2 title 'p = 0.5', "
+                          "/xor_contour.dat' using 1:2 with lines lc 'black' lw 2 title 'p = 0.5', "
                           "$points using 1:2:($3 > 0 ? 7 : 5) with points pt variable ps 3 lc 'black' title "
-                          "'samples (circle: 1, square: 0)'\n",
+                          "'samples (circle: class 1, square: class 0)'\n",
                       out / "xor_boundary.png");
     std::cout << "wrote " << dir << "/xor_loss.png, " << dir << "/xor_boundary.png (data: xor_loss.csv, xor_grid.csv)\n";
     return acc == 1.0 ? 0 : 1;

@@ -8,6 +8,7 @@
 // checking each see one vector.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/gemm.hpp"
 
 #include <cmath>
 #include <new>
@@ -68,23 +69,39 @@ public:
         bias_.setZero();
     }
 
-    /// Z = W X + b for a batch X (In x B); Z is sized by the caller.
+    /// What one pass through this layer needs besides its input and output: the
+    /// packing buffers of its three products (see detail/gemm.hpp).
+    struct Scratch {
+        detail::GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
+        detail::GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T
+        detail::GemmSite<T, Eigen::RowMajor, Eigen::ColMajor> wdz;  // W^T dZ
+    };
+
+    /// Z = W X + b for a batch X (In x B, contiguous columns); Z is sized by the
+    /// caller. Z starts as b in every column and the product is added to it, so
+    /// the bias costs no extra pass.
     template <class D>
-    void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Z) const {
-        Z.noalias() = weights_ * X;
-        Z.colwise() += bias_;
+    void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Scratch& s) const {
+        Z.colwise() = bias_;
+        s.wx.run(Out, X.cols(), In, weights_.data(), Out, X.derived().data(), X.derived().outerStride(), Z.data(),
+                 Out);
     }
 
     /// From dZ = dL/dZ (Out x B):  dW = dZ X^T,  db = dZ 1,  dX = W^T dZ.
     /// Writes dW and db into `grad` (same layout as the parameters); dX only when
     /// asked (the first layer's input needs no gradient).
     template <class D>
-    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, Matrix<T>* dX, T* grad) const {
+    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, Matrix<T>* dX, T* grad, Scratch& s) const {
         WeightsView dW(grad, Out, In);
         BiasView db(grad + In * Out, Out);
-        dW.noalias() = dZ * X.transpose();
+        const Index batch = dZ.cols();
+        dW.setZero();
+        s.dzx.run(Out, In, batch, dZ.data(), Out, X.derived().data(), X.derived().outerStride(), dW.data(), Out);
         db.noalias() = dZ.rowwise().sum();
-        if (dX != nullptr) dX->noalias() = weights_.transpose() * dZ;
+        if (dX != nullptr) {
+            dX->setZero();
+            s.wdz.run(In, batch, Out, weights_.data(), Out, dZ.data(), Out, dX->data(), In);
+        }
     }
 
 private:

@@ -28,6 +28,7 @@ template <class T, class... Ls>
 struct LayerPack {
     using plan = Plan<Ls...>;
     using layers = std::tuple<bound_t<Ls, T>...>;
+    using scratch = std::tuple<scratch_t<bound_t<Ls, T>>...>;
     using specs = std::tuple<Ls...>;
     static constexpr bool all_layers = (check_is_layer<Ls>() && ...);
 };
@@ -75,6 +76,7 @@ public:
     struct Workspace {
         std::array<Matrix<T>, Plan::buffer_count> out;
         std::array<Matrix<T>, Plan::buffer_count> delta;
+        typename Pack::scratch scratch;  // per-layer product buffers
         const T* input = nullptr;  // the batch of the last forward, for backward
         Index batch = 0;
     };
@@ -243,9 +245,9 @@ private:
         } else {
             A.resize(Plan::width_out[I], X.cols());
             if constexpr (I == 0)
-                std::get<I>(layers_).forward(X, A);
+                std::get<I>(layers_).forward(X, A, std::get<I>(ws.scratch));
             else
-                std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A);
+                std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A, std::get<I>(ws.scratch));
         }
     }
 
@@ -260,14 +262,14 @@ private:
         } else {
             T* g = grad + Plan::parameter_offset[I];
             if constexpr (I == 0) {
-                std::get<I>(layers_).backward(X, dA, nullptr, g);
+                std::get<I>(layers_).backward(X, dA, nullptr, g, std::get<I>(ws.scratch));
             } else {
                 Matrix<T>* dX = nullptr;
                 if constexpr (Plan::input_gradient_needed[I]) {
                     dX = &ws.delta[Plan::buffer[I - 1]];
                     dX->resize(Plan::width_out[I - 1], dA.cols());
                 }
-                std::get<I>(layers_).backward(ws.out[Plan::buffer[I - 1]], dA, dX, g);
+                std::get<I>(layers_).backward(ws.out[Plan::buffer[I - 1]], dA, dX, g, std::get<I>(ws.scratch));
             }
         }
     }

@@ -46,6 +46,20 @@ struct bound<L, T> {
 template <class L, class T>
 using bound_t = typename bound<L, T>::type;
 
+/// Per-pass scratch memory a layer asks for (Dense: its GEMM buffers); none for activations.
+struct NoScratch {};
+template <class B>
+struct scratch {
+    using type = NoScratch;
+};
+template <class B>
+    requires requires { typename B::Scratch; }
+struct scratch<B> {
+    using type = typename B::Scratch;
+};
+template <class B>
+using scratch_t = typename scratch<B>::type;
+
 // Named so that a failed check prints the sizes in words:
 //   "shape_check<Dense<64, 10>, expects_inputs<64>, previous_layer_gives<128>>"
 template <Index N>

@@ -1,0 +1,49 @@
+#pragma once
+// C += alpha * op(A) * op(B) through Eigen's own GEMM kernel, with the packing
+// buffers kept between calls.
+//
+// Why not just `C.noalias() = A * B`? For products this size Eigen packs each
+// operand into a buffer of kc x mc scalars (400 KB for 784x128 floats) and,
+// above EIGEN_STACK_ALLOCATION_LIMIT (128 KB), takes it from the heap on every
+// call. A GemmSite owns that buffer and re-sizes it only when the shape changes,
+// so a training step at a fixed batch size allocates nothing. The kernel is the
+// same; only its scratch memory lives longer. This uses Eigen 3.4's internal
+// general_matrix_matrix_product, the entry point of its product evaluator.
+
+#include "scratchnet/core.hpp"
+
+#include <memory>
+
+namespace scratchnet::detail {
+
+/// One product site (say, "layer 2's weight gradient"). Order of A and B:
+/// Eigen::ColMajor for the matrix as stored, Eigen::RowMajor for its transpose.
+template <class T, int OrderA, int OrderB>
+class GemmSite {
+    using Blocking = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic,
+                                                          Eigen::Dynamic, 1, false>;
+    using Kernel = Eigen::internal::general_matrix_matrix_product<Index, T, OrderA, false, T, OrderB, false,
+                                                                  Eigen::ColMajor, 1>;
+
+public:
+    /// C (rows x cols, column-major) += alpha * op(A) * op(B), inner dimension depth.
+    /// a and b point at the stored matrices; lda/ldb are their outer strides.
+    void run(Index rows, Index cols, Index depth, const T* a, Index lda, const T* b, Index ldb, T* c, Index ldc,
+             T alpha = T(1)) {
+        if (rows == 0 || cols == 0 || depth == 0) return;
+        if (!blocking_ || rows != rows_ || cols != cols_ || depth != depth_) {
+            blocking_ = std::make_unique<Blocking>(rows, cols, depth, 1, true);
+            blocking_->allocateAll();
+            rows_ = rows;
+            cols_ = cols;
+            depth_ = depth;
+        }
+        Kernel::run(rows, cols, depth, a, lda, b, ldb, c, 1, ldc, alpha, *blocking_, nullptr);
+    }
+
+private:
+    std::unique_ptr<Blocking> blocking_;
+    Index rows_ = -1, cols_ = -1, depth_ = -1;
+};
+
+}  // namespace scratchnet::detail
