@@ -1,0 +1,216 @@
+#pragma once
+// read_idx(): the IDX format of MNIST (big-endian header: two zero bytes, a type
+// byte, a dimension count, one 32-bit size per dimension, then the data), raw or
+// gzip'd. zlib reads both through one code path: gzread passes a plain file
+// through unchanged, so gzip is recognised by its content, never by the name.
+//
+// Hostile files are expected. The policy:
+//   - every size product is computed in 64 bits with overflow checks;
+//   - nothing is allocated for the payload until the file is known to hold
+//     exactly the declared data: a raw file's size is compared with the header;
+//     a gzip file is decoded once into a small fixed buffer to count its bytes
+//     and let zlib check its CRC, and only then decoded into memory;
+//   - decoding stops at the declared size plus one byte, and declared sizes above
+//     a cap (default 1 GiB) are refused, so a small file can never make the
+//     loader allocate gigabytes;
+//   - trailing bytes after the payload are an error.
+// Every failure throws IdxError naming the file and the reason.
+
+#include <zlib.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scratchnet {
+
+/// Thrown for any unreadable or malformed IDX file; the message names the file.
+class IdxError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// An IDX array of unsigned bytes: dims (outermost first) and the data in file order.
+struct IdxArray {
+    std::vector<std::size_t> dims;
+    std::vector<std::uint8_t> data;
+};
+
+struct IdxOptions {
+    /// Largest payload accepted, in bytes (after decompression).
+    std::uint64_t max_bytes = std::uint64_t{1} << 30;
+};
+
+namespace detail {
+
+class GzFile {
+public:
+    GzFile(const std::filesystem::path& path, const std::string& who) : who_(who) {
+        file_ = gzopen(path.c_str(), "rb");
+        if (file_ == nullptr) fail("cannot open the file");
+        gzbuffer(file_, 1u << 17);
+    }
+    GzFile(const GzFile&) = delete;
+    GzFile& operator=(const GzFile&) = delete;
+    ~GzFile() {
+        if (file_ != nullptr) gzclose_r(file_);
+    }
+
+    /// Reads up to n bytes; returns how many were read (fewer only at the end).
+    std::size_t read(void* buffer, std::size_t n) {
+        std::size_t total = 0;
+        auto* out = static_cast<unsigned char*>(buffer);
+        while (total < n) {
+            const auto want = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
+            const int got = gzread(file_, out + total, want);
+            if (got < 0) {
+                int code = 0;
+                const char* message = gzerror(file_, &code);
+                fail(std::string("corrupt gzip data (") + (message != nullptr ? message : "unknown zlib error") + ")");
+            }
+            if (got == 0) {
+                check_clean_end();
+                break;
+            }
+            total += static_cast<std::size_t>(got);
+        }
+        return total;
+    }
+
+    bool compressed() const { return gzdirect(file_) == 0; }
+
+    [[noreturn]] void fail(const std::string& reason) const { throw IdxError(who_ + reason); }
+
+private:
+    // zlib reports a gzip stream cut short as end of file with Z_BUF_ERROR.
+    void check_clean_end() {
+        int code = 0;
+        const char* message = gzerror(file_, &code);
+        if (code != Z_OK && code != Z_STREAM_END)
+            fail(std::string("corrupt or truncated gzip data (") + (message != nullptr ? message : "") + ")");
+    }
+
+    gzFile file_ = nullptr;
+    std::string who_;
+};
+
+inline std::uint32_t big_endian32(const unsigned char* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+inline const char* idx_type_name(unsigned t) {
+    switch (t) {
+        case 0x08: return "unsigned byte";
+        case 0x09: return "signed byte";
+        case 0x0B: return "short";
+        case 0x0C: return "int";
+        case 0x0D: return "float";
+        case 0x0E: return "double";
+        default: return nullptr;
+    }
+}
+
+struct IdxHeader {
+    std::vector<std::size_t> dims;
+    std::uint64_t payload = 0;  // bytes
+    std::uint64_t header_bytes = 0;
+};
+
+inline IdxHeader read_idx_header(GzFile& in, const IdxOptions& options) {
+    std::array<unsigned char, 4> magic{};
+    const std::size_t got = in.read(magic.data(), 4);
+    if (got == 0) in.fail("the file is empty");
+    if (got < 4) in.fail("the file ends inside the 4-byte magic number");
+    if (magic[0] != 0 || magic[1] != 0)
+        in.fail("not an IDX file (the magic number must start with two zero bytes)");
+    const unsigned type = magic[2];
+    const char* type_name = idx_type_name(type);
+    if (type_name == nullptr) in.fail("unknown IDX data type byte " + std::to_string(type));
+    if (type != 0x08)
+        in.fail("data type " + std::string(type_name) + " is not supported (scratchnet reads unsigned-byte IDX)");
+    const unsigned ndims = magic[3];
+    if (ndims == 0 || ndims > 4) in.fail("dimension count " + std::to_string(ndims) + " is outside 1..4");
+
+    std::array<unsigned char, 16> sizes{};
+    if (in.read(sizes.data(), 4 * ndims) < 4 * ndims)
+        in.fail("the header ends before its " + std::to_string(ndims) + " dimension sizes");
+    IdxHeader h;
+    h.header_bytes = 4 + 4 * std::uint64_t{ndims};
+    std::uint64_t product = 1;
+    std::string shape;
+    for (unsigned d = 0; d < ndims; ++d) {
+        const std::uint32_t n = big_endian32(sizes.data() + 4 * d);
+        h.dims.push_back(n);
+        shape += (d > 0 ? " x " : "") + std::to_string(n);
+        if (__builtin_mul_overflow(product, std::uint64_t{n}, &product))
+            in.fail("the declared sizes " + shape + "... overflow 64 bits");
+    }
+    if (product > options.max_bytes)
+        in.fail("the declared sizes " + shape + " make " + std::to_string(product) +
+                " bytes, more than the limit of " + std::to_string(options.max_bytes));
+    h.payload = product;
+    return h;
+}
+
+}  // namespace detail
+
+/// Reads an unsigned-byte IDX file, raw or gzip'd. Throws IdxError on any defect.
+inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& options = {}) {
+    const std::string who = "scratchnet::read_idx: " + path.string() + ": ";
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) throw IdxError(who + "no such file");
+    if (std::filesystem::is_directory(status)) throw IdxError(who + "is a directory, not a file");
+    if (!std::filesystem::is_regular_file(status)) throw IdxError(who + "is not a regular file");
+    const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+    if (ec) throw IdxError(who + "cannot read its size");
+
+    detail::IdxHeader h;
+    bool compressed = false;
+    {
+        detail::GzFile in(path, who);
+        h = detail::read_idx_header(in, options);
+        compressed = in.compressed();
+        if (!compressed) {
+            const std::uint64_t present = file_size - h.header_bytes;
+            if (present < h.payload)
+                in.fail("the header declares " + std::to_string(h.payload) + " bytes of data but the file holds " +
+                        std::to_string(present));
+            if (present > h.payload)
+                in.fail(std::to_string(present - h.payload) + " trailing bytes after the declared " +
+                        std::to_string(h.payload) + " bytes of data");
+        } else {
+            // First pass: count the decoded bytes (and let zlib verify the CRC)
+            // without keeping them.
+            std::array<unsigned char, 1 << 16> scratch{};
+            std::uint64_t decoded = 0;
+            for (;;) {
+                const std::size_t got = in.read(scratch.data(), scratch.size());
+                decoded += got;
+                if (decoded > h.payload)
+                    in.fail("the gzip stream decodes past the declared " + std::to_string(h.payload) +
+                            " bytes of data (trailing bytes)");
+                if (got < scratch.size()) break;
+            }
+            if (decoded < h.payload)
+                in.fail("the header declares " + std::to_string(h.payload) + " bytes of data but the stream holds " +
+                        std::to_string(decoded));
+        }
+    }
+
+    IdxArray out;
+    out.dims = std::move(h.dims);
+    out.data.resize(static_cast<std::size_t>(h.payload));
+    detail::GzFile in(path, who);
+    detail::read_idx_header(in, options);
+    if (in.read(out.data.data(), out.data.size()) != out.data.size())
+        in.fail("the file changed while it was being read");
+    return out;
+}
+
+}  // namespace scratchnet
