@@ -4,6 +4,8 @@
 
 #include "scratchnet/activations.hpp"
 #include "scratchnet/core.hpp"
+#include "scratchnet/data/idx.hpp"
+#include "scratchnet/data/mnist.hpp"
 #include "scratchnet/dense.hpp"
 #include "scratchnet/gradient_check.hpp"
 #include "scratchnet/losses.hpp"
@@ -11,5 +13,6 @@
 #include "scratchnet/network.hpp"
 #include "scratchnet/neuron.hpp"
 #include "scratchnet/optimizers.hpp"
+#include "scratchnet/progress.hpp"
 #include "scratchnet/training.hpp"
 #include "scratchnet/version.hpp"

@@ -1,0 +1,218 @@
+// MNIST end to end: load the data (raw or gzip'd IDX), train, report per-epoch
+// loss and train/test accuracy, the final test accuracy and the confusion matrix,
+// and draw the training curves and a grid of test digits with their predictions.
+// Defaults follow the course: 784-128-10, ReLU, softmax, cross-entropy, SGD 0.1,
+// batch 128. Also trains on Fashion-MNIST (--data /usr/share/datasets/fashion-mnist).
+#include <scratchnet/scratchnet.hpp>
+
+#include "common/plot.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <numbers>
+#include <thread>
+#include <variant>
+
+namespace sn = scratchnet;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+    fs::path data;
+    std::string hidden = "128";
+    std::string optimizer = "sgd";
+    float learning_rate = 0.1f;
+    float weight_decay = 0.0f;
+    std::string schedule = "constant";
+    int batch_size = 128;
+    int epochs = 10;
+    std::uint64_t seed = 1;
+    unsigned threads = 0;
+    fs::path out = ".";
+    double min_accuracy = 0.0;
+};
+
+// One optimizer chosen at run time, so fit() is instantiated once per architecture.
+struct AnyOptimizer {
+    std::variant<sn::SGD, sn::Momentum, sn::Adam> impl;
+    template <class Net>
+    void step(Net& net) {
+        std::visit([&](auto& o) { o.step(net); }, impl);
+    }
+    void set_learning_rate(float lr) {
+        std::visit([&](auto& o) { o.set_learning_rate(lr); }, impl);
+    }
+};
+
+AnyOptimizer make_optimizer(const Options& o) {
+    if (o.optimizer == "sgd") return {sn::SGD{o.learning_rate, o.weight_decay}};
+    if (o.optimizer == "momentum" || o.optimizer == "nesterov")
+        return {sn::Momentum{sn::MomentumOptions{.learning_rate = o.learning_rate,
+                                                 .momentum = 0.9f,
+                                                 .nesterov = o.optimizer == "nesterov",
+                                                 .weight_decay = o.weight_decay}}};
+    return {sn::Adam{sn::AdamOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};
+}
+
+void write_history(const sn::History& h, const fs::path& out) {
+    auto csv = examples::open_csv(out / "mnist_history.csv");
+    csv << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
+    for (const auto& r : h)
+        csv << r.epoch << "," << r.loss << "," << r.accuracy << "," << r.validation_loss.value_or(NAN) << ","
+            << r.validation_accuracy.value_or(NAN) << "," << r.seconds << "\n";
+    const std::string d = out.string();
+    examples::gnuplot("set terminal pngcairo size 1200,450\nset output '" + d +
+                          "/mnist_training.png'\nset datafile separator ','\nset key autotitle columnhead\n"
+                          "set multiplot layout 1,2 title 'MNIST training'\n"
+                          "set xlabel 'epoch'\nset ylabel 'cross-entropy'\nset title 'loss'\n"
+                          "plot '" + d + "/mnist_history.csv' using 1:2 with linespoints lw 2 title 'train', '' using "
+                          "1:4 with linespoints lw 2 title 'test'\n"
+                          "set ylabel 'accuracy (%)'\nset title 'accuracy'\nset key bottom right\n"
+                          "plot '" + d + "/mnist_history.csv' using 1:($3*100) with linespoints lw 2 title 'train', '' "
+                          "using 1:($5*100) with linespoints lw 2 title 'test'\nunset multiplot\n",
+                      out / "mnist_training.png");
+}
+
+// A grid of test digits: the first ones in the test set, then the first mistakes.
+void write_predictions(const sn::ByteMatrix& images, const sn::Labels& truth, const sn::Labels& predicted,
+                       const fs::path& out) {
+    constexpr int rows = 6, cols = 10, side = 28, cell_w = 32, cell_h = 44;
+    std::vector<sn::Index> shown;
+    for (sn::Index i = 0; i < truth.size() && static_cast<int>(shown.size()) < (rows - 2) * cols; ++i) shown.push_back(i);
+    for (sn::Index i = 0; i < truth.size() && static_cast<int>(shown.size()) < rows * cols; ++i)
+        if (predicted[i] != truth[i] && std::find(shown.begin(), shown.end(), i) == shown.end()) shown.push_back(i);
+    Eigen::MatrixXi canvas = Eigen::MatrixXi::Zero(rows * cell_h, cols * cell_w);
+    std::string labels;
+    for (std::size_t k = 0; k < shown.size(); ++k) {
+        const int r = static_cast<int>(k) / cols, c = static_cast<int>(k) % cols;
+        const sn::Index i = shown[k];
+        for (int y = 0; y < side; ++y)
+            for (int x = 0; x < side; ++x) canvas(r * cell_h + 14 + y, c * cell_w + 2 + x) = images(y * side + x, i);
+        const bool right = predicted[i] == truth[i];
+        labels += "set label '" + std::to_string(predicted[i]) + (right ? "" : " (" + std::to_string(truth[i]) + ")") +
+                  "' at " + std::to_string(c * cell_w + 16) + "," + std::to_string(r * cell_h + 6) +
+                  " center font ',11' tc rgb '" + (right ? "#1b7a2b" : "#d1202f") + "' front\n";
+    }
+    {
+        std::ofstream m(out / "mnist_predictions.dat");
+        for (int y = 0; y < canvas.rows(); ++y) {
+            for (int x = 0; x < canvas.cols(); ++x) m << canvas(y, x) << (x + 1 < canvas.cols() ? " " : "\n");
+        }
+    }
+    const std::string d = out.string();
+    examples::gnuplot("set terminal pngcairo size 960,760\nset output '" + d +
+                          "/mnist_predictions.png'\nset title 'Test digits: predicted label (true label where wrong, in "
+                          "red); the last rows are mistakes'\nunset xtics\nunset ytics\nunset colorbox\nunset key\n"
+                          "set palette gray negative\nset yrange [" + std::to_string(rows * cell_h) + ":-0.5] \n"
+                          "set xrange [-0.5:" + std::to_string(cols * cell_w) + "]\nset size ratio -1\n" + labels +
+                          "plot '" + d + "/mnist_predictions.dat' matrix with image\n",
+                      out / "mnist_predictions.png");
+}
+
+template <class Net>
+int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
+    Net net(o.seed);
+    std::cout << Net::architecture() << " (" << Net::parameter_count << " parameters), " << o.optimizer << " lr "
+              << o.learning_rate << (o.schedule == "cosine" ? " (cosine)" : "") << ", batch " << o.batch_size
+              << ", threads " << o.threads << "\n";
+    AnyOptimizer optimizer = make_optimizer(o);
+
+    sn::FitCallbacks schedule;
+    if (o.schedule == "cosine")
+        schedule.on_epoch = [&](const sn::EpochRecord& r) {
+            const double t = static_cast<double>(r.epoch) / o.epochs;
+            optimizer.set_learning_rate(static_cast<float>(o.learning_rate * 0.5 * (1 + std::cos(std::numbers::pi * t))));
+            return true;
+        };
+    sn::ProgressBar progress(std::cout, sn::ProgressBar::stdout_is_terminal());
+    const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
+    const sn::History history =
+        sn::fit(net, optimizer, data.train.images, data.train.labels, test,
+                {.epochs = o.epochs, .batch_size = o.batch_size, .seed = o.seed, .threads = o.threads},
+                progress.callbacks(schedule));
+
+    double train_seconds = 0;
+    for (const auto& r : history) train_seconds += r.seconds;
+    const sn::Evaluation e = sn::evaluate(net, data.test.images, data.test.labels);
+    const sn::Labels predicted = [&] {
+        sn::Labels p(data.test.labels.size());
+        typename Net::Workspace ws;
+        sn::Matrix<float> block;
+        sn::Labels part;
+        for (sn::Index begin = 0; begin < p.size(); begin += 1000) {
+            const sn::Index n = std::min<sn::Index>(1000, p.size() - begin);
+            block = data.test.images.middleCols(begin, n).template cast<float>() / 255.0f;
+            net.predict(typename Net::Batch(block.data(), block.rows(), n), ws, part);
+            p.segment(begin, n) = part;
+        }
+        return p;
+    }();
+    std::cout << "\nconfusion matrix (rows: true class, columns: predicted)\n"
+              << sn::confusion_matrix(predicted, data.test.labels, 10) << "\n\n";
+    std::cout << std::fixed << std::setprecision(2) << "final test accuracy: " << 100 * e.accuracy
+              << " %  (test loss " << std::setprecision(4) << e.loss << ", " << std::setprecision(2) << train_seconds
+              << " s of training, " << train_seconds / std::max<std::size_t>(history.size(), 1) << " s per epoch)\n";
+
+    fs::create_directories(o.out);
+    write_history(history, o.out);
+    write_predictions(data.test.images, data.test.labels, predicted, o.out);
+    std::cout << "wrote " << (o.out / "mnist_training.png").string() << ", "
+              << (o.out / "mnist_predictions.png").string() << ", " << (o.out / "mnist_history.csv").string() << "\n";
+    if (e.accuracy * 100 < o.min_accuracy) {
+        std::cerr << "test accuracy " << 100 * e.accuracy << " % is below the required " << o.min_accuracy << " %\n";
+        return 1;
+    }
+    return 0;
+}
+
+template <class... Layers>
+using Classifier = sn::Network<Layers..., sn::Softmax, sn::CrossEntropy>;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    const char* env = std::getenv("SCRATCHNET_MNIST_DIR");
+    o.data = env != nullptr && *env != '\0' ? fs::path(env) : fs::path(SCRATCHNET_DEFAULT_MNIST_DIR);
+    o.threads = std::max(1u, std::thread::hardware_concurrency());
+    CLI::App app{"Train a network on MNIST (or Fashion-MNIST)"};
+    app.add_option("--data", o.data, "directory with the four IDX files (raw or .gz); env SCRATCHNET_MNIST_DIR")
+        ->capture_default_str();
+    app.add_option("--hidden", o.hidden, "hidden layers (ReLU)")
+        ->check(CLI::IsMember({"128", "512-256", "1024-512"}))
+        ->capture_default_str();
+    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}))->capture_default_str();
+    app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--weight-decay", o.weight_decay, "L2 weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--schedule", o.schedule, "learning-rate schedule")->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
+    app.add_option("--batch", o.batch_size, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();
+    app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
+    app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
+    app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        const auto start = std::chrono::steady_clock::now();
+        const auto data = sn::load_mnist_bytes(o.data);
+        std::cout << "loaded " << o.data.string() << ": " << data.train.images.cols() << " training and "
+                  << data.test.images.cols() << " test images in " << std::setprecision(3)
+                  << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+        if (o.hidden == "512-256")
+            return run<Classifier<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 256>, sn::ReLU, sn::Dense<256, 10>>>(o, data);
+        if (o.hidden == "1024-512")
+            return run<Classifier<sn::Dense<784, 1024>, sn::ReLU, sn::Dense<1024, 512>, sn::ReLU, sn::Dense<512, 10>>>(o, data);
+        return run<Classifier<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>>>(o, data);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
+    }
+}
