@@ -19,6 +19,10 @@
 #include <thread>
 #include <variant>
 
+#ifndef SCRATCHNET_DEFAULT_MNIST_DIR  // set by the build to its MNIST cache directory
+#define SCRATCHNET_DEFAULT_MNIST_DIR "data/mnist"
+#endif
+
 namespace sn = scratchnet;
 namespace fs = std::filesystem;
 

@@ -1,0 +1,318 @@
+// scratchnet's benchmark: training epochs against a hand-written Eigen loop of the
+// same network in the same run, achieved GFLOP/s against the machine's GEMM rate,
+// inference throughput, MNIST load times, 1 vs 2 threads and compile times.
+// Prints a table and writes benchmark.csv and benchmark.json. Uses the real MNIST
+// data when present, synthetic data of the same shape otherwise.
+#include <scratchnet/scratchnet.hpp>
+
+#include <CLI/CLI.hpp>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <numeric>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace sn = scratchnet;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/// Median wall time of f over `reps` runs (after one warm-up run).
+double time_median(int reps, const std::function<void()>& f) {
+    f();
+    std::vector<double> t;
+    for (int r = 0; r < reps; ++r) {
+        const auto start = Clock::now();
+        f();
+        t.push_back(seconds_since(start));
+    }
+    return median(t);
+}
+
+struct Row {
+    std::string name;
+    double value;
+    std::string unit;
+};
+
+// ---------------------------------------------------------------------------
+// The baseline: a plain hand-written Eigen training loop for an MLP with ReLU
+// hidden layers, softmax output and cross-entropy, SGD. Everything preallocated,
+// every product noalias(), batches gathered from bytes like fit() does.
+class HandMlp {
+public:
+    HandMlp(const std::vector<int>& sizes, int batch) : sizes_(sizes) {
+        const std::size_t L = sizes.size() - 1;
+        W_.resize(L), b_.resize(L), dW_.resize(L), db_.resize(L), A_.resize(L + 1), D_.resize(L + 1);
+        for (std::size_t l = 0; l < L; ++l) {
+            W_[l] = Eigen::MatrixXf::Random(sizes[l + 1], sizes[l]) * std::sqrt(2.0f / static_cast<float>(sizes[l]));
+            b_[l] = Eigen::VectorXf::Zero(sizes[l + 1]);
+            dW_[l].resize(sizes[l + 1], sizes[l]);
+            db_[l].resize(sizes[l + 1]);
+        }
+        for (std::size_t l = 0; l <= L; ++l) {
+            A_[l].resize(sizes[l], batch);
+            D_[l].resize(sizes[l], batch);
+        }
+    }
+
+    void epoch(const sn::ByteMatrix& X, const sn::Labels& y, const std::vector<sn::Index>& order, int batch, float lr) {
+        const auto n = static_cast<sn::Index>(order.size());
+        const std::size_t L = W_.size();
+        for (sn::Index begin = 0; begin < n; begin += batch) {
+            const sn::Index m = std::min<sn::Index>(batch, n - begin);
+            for (std::size_t l = 0; l <= L; ++l) {
+                A_[l].resize(sizes_[l], m);
+                D_[l].resize(sizes_[l], m);
+            }
+            for (sn::Index j = 0; j < m; ++j) A_[0].col(j) = X.col(order[begin + j]).cast<float>() * (1.0f / 255.0f);
+            for (std::size_t l = 0; l < L; ++l) {
+                A_[l + 1].noalias() = W_[l] * A_[l];
+                A_[l + 1].colwise() += b_[l];
+                if (l + 1 < L) A_[l + 1] = A_[l + 1].cwiseMax(0.0f);
+            }
+            Eigen::MatrixXf& P = A_[L];
+            for (sn::Index j = 0; j < m; ++j) {
+                P.col(j).array() = (P.col(j).array() - P.col(j).maxCoeff()).exp();
+                P.col(j) /= P.col(j).sum();
+            }
+            D_[L] = P;
+            for (sn::Index j = 0; j < m; ++j) D_[L](y[order[begin + j]], j) -= 1.0f;
+            D_[L] *= 1.0f / static_cast<float>(m);
+            for (std::size_t l = L; l-- > 0;) {
+                dW_[l].noalias() = D_[l + 1] * A_[l].transpose();
+                db_[l].noalias() = D_[l + 1].rowwise().sum();
+                if (l > 0) {
+                    D_[l].noalias() = W_[l].transpose() * D_[l + 1];
+                    D_[l] = (A_[l].array() > 0.0f).select(D_[l], 0.0f);
+                }
+            }
+            for (std::size_t l = 0; l < L; ++l) {
+                W_[l].noalias() -= lr * dW_[l];
+                b_[l].noalias() -= lr * db_[l];
+            }
+        }
+    }
+
+private:
+    std::vector<int> sizes_;
+    std::vector<Eigen::MatrixXf> W_, dW_, A_, D_;
+    std::vector<Eigen::VectorXf> b_, db_;
+};
+
+/// GEMM FLOPs of one training epoch: forward 2 B In Out per Dense, backward the
+/// weight gradient of every Dense and the input gradient of all but the first.
+double epoch_flops(const std::vector<int>& sizes, double samples) {
+    double per_sample = 0;
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+        const double io = 2.0 * sizes[l] * sizes[l + 1];
+        per_sample += io /* forward */ + io /* dW */ + (l > 0 ? io : 0.0) /* dX */;
+    }
+    return per_sample * samples;
+}
+
+/// The machine's float GEMM rate through Eigen, with `threads` independent GEMMs at once.
+double gemm_gflops(int threads, int reps) {
+    constexpr int n = 1536;
+    std::vector<Eigen::MatrixXf> A(threads), B(threads), C(threads);
+    for (int t = 0; t < threads; ++t) {
+        A[t] = Eigen::MatrixXf::Random(n, n);
+        B[t] = Eigen::MatrixXf::Random(n, n);
+        C[t].resize(n, n);
+    }
+    const double t = time_median(reps, [&] {
+        std::vector<std::thread> pool;
+        for (int k = 1; k < threads; ++k) pool.emplace_back([&, k] { C[k].noalias() = A[k] * B[k]; });
+        C[0].noalias() = A[0] * B[0];
+        for (auto& th : pool) th.join();
+    });
+    return 2.0 * n * n * n * threads / t / 1e9;
+}
+
+template <class Net>
+void bench_network(const char* label, const std::vector<int>& sizes, const sn::MnistSet<sn::ByteMatrix>& data, int reps,
+                   std::vector<Row>& rows) {
+    const auto& X = data.train.images;
+    const auto& y = data.train.labels;
+    const double samples = static_cast<double>(X.cols());
+    const double flops = epoch_flops(sizes, samples);
+    double lib[3] = {0, 0, 0};
+    for (unsigned threads : {1u, 2u}) {
+        Net net(1);
+        sn::SGD sgd{0.01f};
+        int seed = 0;
+        lib[threads] = time_median(reps, [&] {
+            sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 128, .seed = static_cast<std::uint64_t>(++seed), .threads = threads});
+        });
+    }
+    HandMlp hand(sizes, 128);
+    std::vector<sn::Index> order(static_cast<std::size_t>(X.cols()));
+    std::iota(order.begin(), order.end(), sn::Index{0});
+    sn::Rng rng(1);
+    const double hand_t = time_median(reps, [&] {
+        sn::detail::shuffle(order.begin(), order.end(), rng);
+        hand.epoch(X, y, order, 128, 0.01f);
+    });
+    const std::string p = std::string(label) + ": ";
+    rows.push_back({p + "epoch, scratchnet, 1 thread", lib[1], "s"});
+    rows.push_back({p + "epoch, scratchnet, 2 threads", lib[2], "s"});
+    rows.push_back({p + "epoch, hand-written Eigen loop", hand_t, "s"});
+    rows.push_back({p + "ratio scratchnet 1 thread / hand-written", lib[1] / hand_t, "x"});
+    rows.push_back({p + "ratio scratchnet 2 threads / hand-written", lib[2] / hand_t, "x"});
+    rows.push_back({p + "GEMM work per epoch", flops / 1e9, "GFLOP"});
+    rows.push_back({p + "achieved, 1 thread", flops / lib[1] / 1e9, "GFLOP/s"});
+    rows.push_back({p + "achieved, 2 threads", flops / lib[2] / 1e9, "GFLOP/s"});
+
+    // Inference: predict() over the test set, serial and from 2 threads sharing one const network.
+    const Net net(1);
+    const sn::Matrix<float> T = data.test.images.cast<float>() / 255.0f;
+    const double serial = time_median(reps, [&] {
+        const sn::Labels p1 = net.predict(T);
+        if (p1.size() != T.cols()) std::abort();
+    });
+    const double parallel = time_median(reps, [&] {
+        const sn::Index half = T.cols() / 2;
+        std::thread other([&] {
+            typename Net::Workspace ws;
+            sn::Labels out;
+            net.predict(typename Net::Batch(T.data() + half * T.rows(), T.rows(), T.cols() - half), ws, out);
+        });
+        typename Net::Workspace ws;
+        sn::Labels out;
+        net.predict(typename Net::Batch(T.data(), T.rows(), half), ws, out);
+        other.join();
+    });
+    rows.push_back({p + "predict, 1 thread", static_cast<double>(T.cols()) / serial, "samples/s"});
+    rows.push_back({p + "predict, 2 threads", static_cast<double>(T.cols()) / parallel, "samples/s"});
+}
+
+sn::MnistSet<sn::ByteMatrix> synthetic() {
+    sn::MnistSet<sn::ByteMatrix> s;
+    sn::Rng rng(7);
+    auto fill = [&](sn::MnistSplit<sn::ByteMatrix>& split, sn::Index n) {
+        split.images.resize(784, n);
+        for (sn::Index i = 0; i < split.images.size(); ++i) split.images.data()[i] = static_cast<std::uint8_t>(rng() % 256);
+        split.labels.resize(n);
+        for (sn::Index i = 0; i < n; ++i) split.labels[i] = static_cast<int>(rng() % 10);
+    };
+    fill(s.train, 60000);
+    fill(s.test, 10000);
+    return s;
+}
+
+void gzip_file(const fs::path& from, const fs::path& to) {
+    std::ifstream in(from, std::ios::binary);
+    const std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    gzFile out = gzopen(to.c_str(), "wb6");
+    gzwrite(out, raw.data(), static_cast<unsigned>(raw.size()));
+    gzclose(out);
+}
+
+double compile_seconds(const std::string& command) {
+    const auto start = Clock::now();
+    const int rc = std::system(command.c_str());
+    return rc == 0 ? seconds_since(start) : -1.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int reps = 5;
+    fs::path data_dir = SCRATCHNET_DEFAULT_MNIST_DIR;
+    if (const char* env = std::getenv("SCRATCHNET_MNIST_DIR"); env != nullptr && *env != '\0') data_dir = env;
+    fs::path out = ".";
+    bool compile = true;
+    CLI::App app{"scratchnet benchmark"};
+    app.add_option("--reps", reps, "repetitions per measurement (the median is reported)")->capture_default_str();
+    app.add_option("--data", data_dir, "MNIST directory (synthetic data when missing)")->capture_default_str();
+    app.add_option("--out", out, "directory for benchmark.csv and benchmark.json")->capture_default_str();
+    app.add_flag("!--no-compile", compile, "skip the compile-time measurements");
+    CLI11_PARSE(app, argc, argv);
+
+    std::vector<Row> rows;
+    sn::MnistSet<sn::ByteMatrix> data;
+    std::string source = "MNIST " + data_dir.string();
+    try {
+        const double raw = time_median(reps, [&] { data = sn::load_mnist_bytes(data_dir); });
+        rows.push_back({"load the four MNIST files, raw", raw, "s"});
+        const fs::path gz = fs::temp_directory_path() / "scratchnet-bench-gz";
+        fs::create_directories(gz);
+        const std::pair<const char*, const char*> files[] = {
+            {"train-images", "idx3"}, {"train-labels", "idx1"}, {"t10k-images", "idx3"}, {"t10k-labels", "idx1"}};
+        for (const auto& [stem, idx] : files)
+            gzip_file(sn::detail::find_mnist_file(data_dir, stem, idx),
+                      gz / (std::string(stem) + "-" + idx + "-ubyte.gz"));
+        rows.push_back({"load the four MNIST files, gzip", time_median(reps, [&] { (void)sn::load_mnist_bytes(gz); }), "s"});
+        fs::remove_all(gz);
+    } catch (const std::exception& e) {
+        source = std::string("synthetic data (") + e.what() + ")";
+        data = synthetic();
+    }
+    std::cout << "data: " << source << "\nreps: " << reps << " (medians)\n" << std::flush;
+
+    using Course = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
+    using Large = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 256>, sn::ReLU, sn::Dense<256, 10>,
+                              sn::Softmax, sn::CrossEntropy>;
+    bench_network<Course>("784-128-10", {784, 128, 10}, data, reps, rows);
+    bench_network<Large>("784-512-256-10", {784, 512, 256, 10}, data, reps, rows);
+    const double g1 = gemm_gflops(1, reps), g2 = gemm_gflops(2, reps);
+    rows.push_back({"machine: Eigen float GEMM 1536^3, 1 thread", g1, "GFLOP/s"});
+    rows.push_back({"machine: Eigen float GEMM 1536^3, 2 threads", g2, "GFLOP/s"});
+    for (const char* label : {"784-128-10", "784-512-256-10"}) {
+        const auto find = [&](const std::string& name) {
+            for (const auto& r : rows)
+                if (r.name == name) return r.value;
+            return 0.0;
+        };
+        const std::string p = std::string(label) + ": ";
+        rows.push_back({p + "share of machine GEMM rate, 1 thread", find(p + "achieved, 1 thread") / g1, "x"});
+        rows.push_back({p + "share of machine GEMM rate, 2 threads", find(p + "achieved, 2 threads") / g2, "x"});
+    }
+    if (compile) {
+        const std::string cxx = std::string(SCRATCHNET_BENCH_CXX) + " -std=c++20 -O3 -march=native " + SCRATCHNET_BENCH_INCLUDES;
+        const fs::path tu = fs::temp_directory_path() / "scratchnet-include-only.cpp";
+        std::ofstream(tu) << "#include <scratchnet/scratchnet.hpp>\nint main() {}\n";
+        rows.push_back({"compile: a file that includes scratchnet.hpp (-O3)",
+                        compile_seconds(cxx + " -c " + tu.string() + " -o /dev/null"), "s"});
+        rows.push_back({"compile: examples/mnist.cpp (-O3)",
+                        compile_seconds(cxx + " -c " + std::string(SCRATCHNET_BENCH_SOURCE) + "/examples/mnist.cpp -o /dev/null"),
+                        "s"});
+        fs::remove(tu);
+    }
+
+    std::cout << "\n";
+    for (const auto& r : rows)
+        std::cout << std::left << std::setw(62) << r.name << std::right << std::setw(12) << std::setprecision(4)
+                  << r.value << " " << r.unit << "\n";
+    fs::create_directories(out);
+    std::ofstream csv(out / "benchmark.csv");
+    csv << "measurement,value,unit\n";
+    for (const auto& r : rows) csv << '"' << r.name << "\"," << r.value << "," << r.unit << "\n";
+    std::ofstream json(out / "benchmark.json");
+    json << "{\n  \"data\": \"" << (source.find("synthetic") == 0 ? "synthetic" : "mnist") << "\",\n  \"reps\": " << reps
+         << ",\n  \"results\": [\n";
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        json << "    {\"name\": \"" << rows[i].name << "\", \"value\": " << rows[i].value << ", \"unit\": \""
+             << rows[i].unit << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
+    json << "  ]\n}\n";
+    std::cout << "\nwrote " << (out / "benchmark.csv").string() << " and " << (out / "benchmark.json").string() << "\n";
+}
