@@ -120,7 +120,6 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
     std::vector<Index> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), Index{0});
     Rng rng(options.seed);
-    Matrix<T> Xb(Net::input_size, batch_size), Yb(Net::output_size, batch_size);
 
     History history;
     for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -132,9 +131,11 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
         for (Index b = 0; b < batches && !stop; ++b) {
             const Index begin = b * batch_size;
             const Index m = std::min(batch_size, n - begin);
-            gather_inputs(X, order.data() + begin, m, Xb);
-            gather_targets(Y, order.data() + begin, m, Net::output_size, Yb);
-            const auto r = gradient.run(net, Xb, Yb);
+            const Index* idx = order.data() + begin;
+            const auto r = gradient.run(net, m, [&](Index from, Index count, Matrix<T>& Xk, Matrix<T>& Yk) {
+                gather_inputs(X, idx + from, count, Xk);
+                gather_targets(Y, idx + from, count, Net::output_size, Yk);
+            });
             if (!std::isfinite(r.loss_sum))
                 throw TrainingError("scratchnet::fit: the loss became " +
                                     std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + " in epoch " +

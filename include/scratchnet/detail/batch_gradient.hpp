@@ -30,7 +30,18 @@ public:
     /// Fills net.gradients() with the gradient of the mean loss over (X, Y).
     /// Allocates only when the batch needs more chunks than ever before.
     Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y) {
-        const Index batch = X.cols();
+        return run(net, X.cols(), [&](Index begin, Index n, Matrix<T>& Xk, Matrix<T>& Yk) {
+            Xk = X.middleCols(begin, n);
+            Yk = Y.middleCols(begin, n);
+        });
+    }
+
+    /// As above for a batch of `batch` samples that each chunk gathers itself:
+    /// gather(begin, n, Xk, Yk) fills the chunk's inputs and targets with samples
+    /// [begin, begin + n) of the batch. Gathering in the chunk task spreads that
+    /// work across the threads too.
+    template <class Gather>
+    Result run(Net& net, Index batch, const Gather& gather) {
         const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
         if (work_.size() < chunks) work_.resize(chunks);
         T* const net_grad = net.gradients().data();
@@ -41,8 +52,9 @@ public:
             Chunk& c = work_[k];
             const Index begin = static_cast<Index>(k) * chunk_;
             const Index n = std::min(chunk_, batch - begin);
-            const Batch Xk(X.data() + begin * X.rows(), X.rows(), n);
-            const Batch Yk(Y.data() + begin * Y.rows(), Y.rows(), n);
+            gather(begin, n, c.X, c.Y);
+            const Batch Xk(c.X.data(), c.X.rows(), n);
+            const Batch Yk(c.Y.data(), c.Y.rows(), n);
             const Matrix<T>& P = model.forward(Xk, c.ws);
             c.loss_sum = model.loss_sum(Yk, c.ws);
             c.correct = 0;
@@ -71,6 +83,7 @@ public:
 private:
     struct Chunk {
         typename Net::Workspace ws;
+        Matrix<T> X, Y;  // this chunk's samples
         Vector<T> grad;
         T loss_sum = 0;
         Index correct = 0;

@@ -3,7 +3,14 @@
 // runs on worker i % threads, and every task writes only its own buffers, so
 // results never depend on scheduling. The calling thread takes part (it runs the
 // tasks of worker 0), so threads = 1 starts no thread at all.
+//
+// Training calls run() hundreds of times a second with ~100 us of work per task.
+// A worker that went to sleep on a condition variable takes tens to hundreds of
+// microseconds to wake (more on a virtual machine, where an idle vCPU is halted),
+// so workers and the caller first spin for a short while and only then block.
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -24,8 +31,8 @@ public:
     ~ThreadPool() {
         {
             std::lock_guard lock(mutex_);
-            stopping_ = true;
-            ++generation_;
+            stopping_.store(true, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         for (auto& t : workers_) t.join();
@@ -42,24 +49,34 @@ public:
             for (std::size_t i = 0; i < tasks; ++i) task(i);
             return;
         }
+        context_ = &task;
+        call_ = [](void* f, std::size_t i) { (*static_cast<F*>(f))(i); };
+        tasks_ = tasks;
+        error_ = nullptr;
+        pending_.store(threads_ - 1, std::memory_order_relaxed);
         {
-            std::lock_guard lock(mutex_);
-            context_ = &task;
-            call_ = [](void* f, std::size_t i) { (*static_cast<F*>(f))(i); };
-            tasks_ = tasks;
-            pending_ = threads_ - 1;
-            error_ = nullptr;
-            ++generation_;
+            std::lock_guard lock(mutex_);  // pairs with the sleepers' predicate check
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         run_share(0);
-        std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
-        context_ = nullptr;
+        if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+            std::unique_lock lock(mutex_);
+            done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+        }
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
+    template <class Ready>
+    static bool spin_until(Ready ready) {
+        const auto limit = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+        for (int i = 0;; ++i) {
+            if (ready()) return true;
+            if ((i & 63) == 63 && std::chrono::steady_clock::now() > limit) return false;
+        }
+    }
+
     void run_share(unsigned w) {
         try {
             for (std::size_t i = w; i < tasks_; i += threads_) call_(context_, i);
@@ -72,15 +89,18 @@ private:
     void work(unsigned w) {
         std::size_t seen = 0;
         for (;;) {
-            {
+            const auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+            if (!spin_until(fresh)) {
                 std::unique_lock lock(mutex_);
-                wake_.wait(lock, [&] { return generation_ != seen; });
-                seen = generation_;
-                if (stopping_) return;
+                wake_.wait(lock, fresh);
             }
+            seen = generation_.load(std::memory_order_acquire);
+            if (stopping_.load(std::memory_order_relaxed)) return;
             run_share(w);
-            std::lock_guard lock(mutex_);
-            if (--pending_ == 0) done_.notify_one();
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard lock(mutex_);
+                done_.notify_one();
+            }
         }
     }
 
@@ -88,13 +108,15 @@ private:
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable wake_, done_;
+    // Written by run() before generation_ is bumped (release), read by workers after
+    // they see the new generation (acquire).
     void* context_ = nullptr;
     void (*call_)(void*, std::size_t) = nullptr;
     std::size_t tasks_ = 0;
-    unsigned pending_ = 0;
-    std::size_t generation_ = 0;
-    bool stopping_ = false;
     std::exception_ptr error_;
+    std::atomic<unsigned> pending_{0};
+    std::atomic<std::size_t> generation_{0};
+    std::atomic<bool> stopping_{false};  // set before the final generation_ bump
 };
 
 }  // namespace scratchnet::detail
