@@ -4,7 +4,7 @@ add_library(scratchnet_warnings INTERFACE)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(scratchnet_warnings INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion)
+    -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wdouble-promotion)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12 at -O2/-O3 reports a 16-byte SSE store into Eigen's freshly allocated
     # storage as an overflow: a false positive inside Eigen, not in our code.

@@ -2,6 +2,7 @@
 #include <scratchnet/scratchnet.hpp>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 
@@ -142,6 +143,25 @@ TEST_CASE("a loss that turns NaN or infinite stops training with the epoch and b
         CHECK(what.find("in epoch ") != std::string::npos);
         CHECK(what.find(", batch ") != std::string::npos);
     }
+}
+
+TEST_CASE("a NaN inside the network names the layer that produced it") {
+    using Net = sn::Network<sn::Dense<2, 4>, sn::ReLU, sn::Dense<4, 3>, sn::Softmax, sn::CrossEntropy>;
+    Net net(1);
+    net.layer<2>().weights()(1, 2) = std::numeric_limits<float>::quiet_NaN();
+    sn::SGD sgd{0.1f};
+    const sn::Matrix<float> X = sn::Matrix<float>::Ones(2, 8);
+    const sn::Labels y = sn::Labels::Zero(8);
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 4}),
+                         "scratchnet::fit: the output of layer 2 (Dense<4,3>) holds NaN or infinity in epoch 1, batch "
+                         "1 of 2 (try a smaller learning rate)",
+                         sn::TrainingError);
+    Net inf_input(1);
+    sn::Matrix<float> Xinf = X;
+    Xinf(0, 5) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(sn::fit(inf_input, sgd, Xinf, y, {.epochs = 1, .batch_size = 4, .shuffle = false}),
+                         doctest::Contains("layer 0 (Dense<2,4>) holds NaN or infinity in epoch 1, batch 2 of 2"),
+                         sn::TrainingError);
 }
 
 TEST_CASE("fit refuses bad arguments with a message") {

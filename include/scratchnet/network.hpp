@@ -79,6 +79,10 @@ public:
         typename Pack::scratch scratch;  // per-layer product buffers
         const T* input = nullptr;  // the batch of the last forward, for backward
         Index batch = 0;
+        /// When set, forward() records in nonfinite_layer the first layer whose
+        /// output holds a NaN or an infinity (-1: none). One read of each output.
+        bool check_finite = false;
+        int nonfinite_layer = -1;
     };
 
     /// Builds the network and draws its weights from `seed`: same seed, same weights.
@@ -164,6 +168,12 @@ public:
         return owner;
     }
 
+    /// Name of layer i, e.g. "Dense<784,128>" or "ReLU".
+    static std::string layer_name(std::size_t i) {
+        std::string names[] = {std::string(Parts::name())...};
+        return i < depth ? names[i] : std::string("?");
+    }
+
     /// "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy": names the type.
     static std::string architecture() {
         std::string s;
@@ -180,6 +190,7 @@ public:
         check_inputs(X, "forward");
         ws.input = X.data();
         ws.batch = X.cols();
+        ws.nonfinite_layer = -1;
         [&]<std::size_t... Is>(std::index_sequence<Is...>) {
             (forward_layer<Is>(X, ws), ...);
         }(std::make_index_sequence<depth>{});
@@ -249,6 +260,7 @@ private:
             else
                 std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A, std::get<I>(ws.scratch));
         }
+        if (ws.check_finite && ws.nonfinite_layer < 0 && !A.allFinite()) ws.nonfinite_layer = static_cast<int>(I);
     }
 
     template <std::size_t I>

@@ -14,5 +14,6 @@
 #include "scratchnet/neuron.hpp"
 #include "scratchnet/optimizers.hpp"
 #include "scratchnet/progress.hpp"
+#include "scratchnet/serialize.hpp"
 #include "scratchnet/training.hpp"
 #include "scratchnet/version.hpp"

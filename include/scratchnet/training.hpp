@@ -38,6 +38,9 @@ struct FitOptions {
     /// Columns per parallel chunk. Results depend on this (how a batch is summed),
     /// never on `threads`.
     Index chunk_size = 64;
+    /// Stop with TrainingError as soon as any layer's output holds a NaN or an
+    /// infinity, naming the layer (costs one read of each output per batch).
+    bool check_finite = true;
 };
 
 /// One line of the training history.
@@ -116,7 +119,7 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
     const Index batches = (options.drop_last || n % batch_size == 0) ? full : full + 1;
     if (batches == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
 
-    BatchGradient<Net> gradient(options.threads, options.chunk_size);
+    BatchGradient<Net> gradient(options.threads, options.chunk_size, options.check_finite);
     std::vector<Index> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), Index{0});
     Rng rng(options.seed);
@@ -136,11 +139,16 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
                 gather_inputs(X, idx + from, count, Xk);
                 gather_targets(Y, idx + from, count, Net::output_size, Yk);
             });
-            if (!std::isfinite(r.loss_sum))
+            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) {
+                const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
+                                          " of " + std::to_string(batches) + " (try a smaller learning rate)";
+                if (r.nonfinite_layer >= 0)
+                    throw TrainingError("scratchnet::fit: the output of layer " + std::to_string(r.nonfinite_layer) +
+                                        " (" + Net::layer_name(static_cast<std::size_t>(r.nonfinite_layer)) +
+                                        ") holds NaN or infinity" + where);
                 throw TrainingError("scratchnet::fit: the loss became " +
-                                    std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + " in epoch " +
-                                    std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
-                                    std::to_string(batches) + " (try a smaller learning rate)");
+                                    std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + where);
+            }
             optimizer.step(net);
             loss_sum += static_cast<double>(r.loss_sum);
             correct += r.correct;

@@ -23,9 +23,11 @@ public:
     struct Result {
         T loss_sum = 0;    // loss summed over the batch's samples
         Index correct = 0; // samples whose argmax output matches the target's argmax
+        int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
 
-    BatchGradient(unsigned threads, Index chunk_size) : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)) {}
+    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false)
+        : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite) {}
 
     /// Fills net.gradients() with the gradient of the mean loss over (X, Y).
     /// Allocates only when the batch needs more chunks than ever before.
@@ -55,6 +57,7 @@ public:
             gather(begin, n, c.X, c.Y);
             const Batch Xk(c.X.data(), c.X.rows(), n);
             const Batch Yk(c.Y.data(), c.Y.rows(), n);
+            c.ws.check_finite = check_finite_;
             const Matrix<T>& P = model.forward(Xk, c.ws);
             c.loss_sum = model.loss_sum(Yk, c.ws);
             c.correct = 0;
@@ -68,12 +71,14 @@ public:
         };
         pool_.run(chunks, task);
 
-        Result r{work_[0].loss_sum, work_[0].correct};
+        Result r{work_[0].loss_sum, work_[0].correct, work_[0].ws.nonfinite_layer};
         Eigen::Map<Vector<T>> grad(net_grad, Net::parameter_count);
         for (std::size_t k = 1; k < chunks; ++k) {
             grad += work_[k].grad;
             r.loss_sum += work_[k].loss_sum;
             r.correct += work_[k].correct;
+            const int bad = work_[k].ws.nonfinite_layer;
+            if (bad >= 0 && (r.nonfinite_layer < 0 || bad < r.nonfinite_layer)) r.nonfinite_layer = bad;
         }
         return r;
     }
@@ -90,6 +95,7 @@ private:
     };
     ThreadPool pool_;
     Index chunk_;
+    bool check_finite_;
     std::vector<Chunk> work_;
 };
 

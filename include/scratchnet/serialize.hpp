@@ -1,0 +1,180 @@
+#pragma once
+// Model files: save() and load() of a network's parameters.
+//
+// Format, version 1; every integer little-endian, offsets in bytes:
+//    0   8  magic         89 53 4E 4D 0D 0A 1A 0A   ("\x89SNM\r\n\x1a\n": a text-mode
+//                         transfer or a truncated download shows up in the first bytes)
+//    8   4  version       1
+//   12   4  scalar bytes  4 (float) or 8 (double), IEEE 754
+//   16   4  arch length   A, at most 65536
+//   20   A  architecture  ASCII, e.g. "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy"
+// 20+A   8  count         number of parameters P
+// 28+A  P*s parameters    the flat buffer: layer by layer, W column-major, then b
+//  end   4  CRC-32        zlib's crc32 of every byte before it
+// Nothing may follow. load() checks all of it before touching the network, and on
+// any mismatch throws ModelError saying what differs; the network is then unchanged.
+
+#include "scratchnet/core.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scratchnet {
+
+/// Thrown when a model file cannot be written, read, or does not fit the network.
+class ModelError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+inline constexpr std::array<unsigned char, 8> model_magic{0x89, 'S', 'N', 'M', 0x0D, 0x0A, 0x1A, 0x0A};
+inline constexpr std::uint32_t model_version = 1;
+inline constexpr std::uint32_t max_architecture_length = 65536;
+
+/// Appends little-endian bytes of a trivially copyable value.
+template <class U>
+void put_le(std::vector<unsigned char>& out, U value) {
+    std::array<unsigned char, sizeof(U)> b{};
+    std::memcpy(b.data(), &value, sizeof(U));
+    if constexpr (std::endian::native == std::endian::big) std::reverse(b.begin(), b.end());
+    out.insert(out.end(), b.begin(), b.end());
+}
+
+template <class U>
+U get_le(const unsigned char* p) {
+    std::array<unsigned char, sizeof(U)> b{};
+    std::memcpy(b.data(), p, sizeof(U));
+    if constexpr (std::endian::native == std::endian::big) std::reverse(b.begin(), b.end());
+    U value;
+    std::memcpy(&value, b.data(), sizeof(U));
+    return value;
+}
+
+inline std::uint32_t crc32_of(const unsigned char* data, std::size_t n) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        const auto chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+        crc = crc32(crc, data, chunk);
+        data += chunk;
+        n -= chunk;
+    }
+    return static_cast<std::uint32_t>(crc);
+}
+
+/// Reads exactly n bytes or throws naming what was being read.
+inline void read_exactly(std::istream& in, unsigned char* p, std::size_t n, const std::string& who, const char* what) {
+    in.read(reinterpret_cast<char*>(p), static_cast<std::streamsize>(n));
+    if (static_cast<std::size_t>(in.gcount()) != n)
+        throw ModelError(who + "the file ends inside the " + what + " (" + std::to_string(in.gcount()) + " of " +
+                         std::to_string(n) + " bytes)");
+}
+
+}  // namespace detail
+
+/// Writes net's parameters and architecture to a stream.
+template <class Net>
+void save(const Net& net, std::ostream& out) {
+    using T = typename Net::Scalar;
+    const std::string arch = Net::architecture();
+    std::vector<unsigned char> bytes(detail::model_magic.begin(), detail::model_magic.end());
+    detail::put_le<std::uint32_t>(bytes, detail::model_version);
+    detail::put_le<std::uint32_t>(bytes, sizeof(T));
+    detail::put_le<std::uint32_t>(bytes, static_cast<std::uint32_t>(arch.size()));
+    bytes.insert(bytes.end(), arch.begin(), arch.end());
+    detail::put_le<std::uint64_t>(bytes, static_cast<std::uint64_t>(Net::parameter_count));
+    const auto theta = net.parameters();
+    bytes.reserve(bytes.size() + static_cast<std::size_t>(theta.size()) * sizeof(T) + 4);
+    for (Index k = 0; k < theta.size(); ++k) detail::put_le<T>(bytes, theta[k]);
+    detail::put_le<std::uint32_t>(bytes, detail::crc32_of(bytes.data(), bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw ModelError("scratchnet::save: writing the model failed");
+}
+
+/// Writes net's parameters and architecture to a file (replaced if it exists).
+template <class Net>
+void save(const Net& net, const std::filesystem::path& path) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw ModelError("scratchnet::save: " + path.string() + ": cannot open for writing");
+    save(net, out);
+    out.close();
+    if (!out) throw ModelError("scratchnet::save: " + path.string() + ": writing failed");
+}
+
+/// Reads parameters saved by save() into net, after checking magic, version,
+/// scalar type, architecture, count, CRC and that nothing follows. `name` is used
+/// in error messages. On any error net is left unchanged.
+template <class Net>
+void load(Net& net, std::istream& in, const std::string& name = "<stream>") {
+    using T = typename Net::Scalar;
+    const std::string who = "scratchnet::load: " + name + ": ";
+    std::vector<unsigned char> bytes(20);
+    in.read(reinterpret_cast<char*>(bytes.data()), 20);
+    if (in.gcount() == 0) throw ModelError(who + "the file is empty");
+    if (in.gcount() < 8 || !std::equal(detail::model_magic.begin(), detail::model_magic.end(), bytes.begin()))
+        throw ModelError(who + "not a scratchnet model file (wrong magic number)");
+    if (in.gcount() < 20) throw ModelError(who + "the file ends inside the header");
+    const auto version = detail::get_le<std::uint32_t>(bytes.data() + 8);
+    if (version != detail::model_version)
+        throw ModelError(who + "format version " + std::to_string(version) + " is not supported (this is version " +
+                         std::to_string(detail::model_version) + ")");
+    const auto scalar = detail::get_le<std::uint32_t>(bytes.data() + 12);
+    if (scalar != 4 && scalar != 8) throw ModelError(who + "invalid scalar size " + std::to_string(scalar));
+    const auto arch_length = detail::get_le<std::uint32_t>(bytes.data() + 16);
+    if (arch_length > detail::max_architecture_length)
+        throw ModelError(who + "architecture string of " + std::to_string(arch_length) + " bytes is implausibly long");
+    bytes.resize(20 + std::size_t{arch_length} + 8);
+    detail::read_exactly(in, bytes.data() + 20, std::size_t{arch_length} + 8, who, "architecture");
+    const std::string arch(bytes.begin() + 20, bytes.begin() + 20 + arch_length);
+    const auto count = detail::get_le<std::uint64_t>(bytes.data() + 20 + arch_length);
+
+    const char* file_type = scalar == 4 ? "float" : "double";
+    const char* net_type = sizeof(T) == 4 ? "float" : "double";
+    if (arch != Net::architecture() || scalar != sizeof(T))
+        throw ModelError(who + "file holds " + arch + " (" + file_type + "), this network is " + Net::architecture() +
+                         " (" + net_type + ")");
+    if (count != static_cast<std::uint64_t>(Net::parameter_count))
+        throw ModelError(who + "file declares " + std::to_string(count) + " parameters, the network has " +
+                         std::to_string(Net::parameter_count));
+
+    // The size now comes from the network, not from the file.
+    const std::size_t header = bytes.size();
+    const std::size_t payload = static_cast<std::size_t>(Net::parameter_count) * sizeof(T);
+    bytes.resize(header + payload + 4);
+    detail::read_exactly(in, bytes.data() + header, payload + 4, who, "parameters and checksum");
+    if (in.peek() != std::char_traits<char>::eof()) throw ModelError(who + "unexpected bytes after the checksum");
+    const auto stored = detail::get_le<std::uint32_t>(bytes.data() + header + payload);
+    const auto actual = detail::crc32_of(bytes.data(), header + payload);
+    if (stored != actual) throw ModelError(who + "checksum mismatch: the file is corrupt");
+
+    Vector<T> theta(Net::parameter_count);
+    for (Index k = 0; k < theta.size(); ++k)
+        theta[k] = detail::get_le<T>(bytes.data() + header + static_cast<std::size_t>(k) * sizeof(T));
+    net.parameters() = theta;
+}
+
+/// Reads a model file written by save() into net (see the stream overload).
+template <class Net>
+void load(Net& net, const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ModelError("scratchnet::load: " + path.string() + ": is a directory, not a file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ModelError("scratchnet::load: " + path.string() + ": cannot open the file");
+    load(net, in, path.string());
+}
+
+}  // namespace scratchnet

@@ -1,0 +1,115 @@
+// Model files: bit-exact round trips, a golden file from format version 1, and
+// every kind of damaged or mismatched file rejected with the network untouched.
+#include <doctest/doctest.h>
+#include <scratchnet/scratchnet.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace sn = scratchnet;
+namespace fs = std::filesystem;
+
+namespace {
+using Small = sn::Network<sn::Dense<3, 4>, sn::Tanh, sn::Dense<4, 2>, sn::Softmax, sn::CrossEntropy>;
+
+std::string saved(const Small& net) {
+    std::ostringstream out;
+    sn::save(net, out);
+    return out.str();
+}
+
+std::string load_error(const std::string& bytes) {
+    Small net(1);
+    const sn::Vector<float> before = net.parameters();
+    std::istringstream in(bytes);
+    try {
+        sn::load(net, in, "model.snm");
+    } catch (const sn::ModelError& e) {
+        CHECK(net.parameters() == before);  // untouched
+        return e.what();
+    }
+    return "no error";
+}
+
+void put_u32(std::string& s, std::size_t at, std::uint32_t v) { std::memcpy(s.data() + at, &v, 4); }
+}  // namespace
+
+TEST_CASE("save then load is bit-exact, for float and double") {
+    Small a(5), b(6);
+    a.parameters()[0] = std::nextafter(1.0f, 2.0f);  // a value that text formats tend to round
+    std::stringstream io;
+    sn::save(a, io);
+    sn::load(b, io);
+    CHECK(b.parameters() == a.parameters());
+
+    using D = sn::BasicNetwork<double, sn::Dense<2, 3>, sn::ReLU, sn::Dense<3, 1>, sn::Sigmoid, sn::BinaryCrossEntropy>;
+    D c(1), d(2);
+    const fs::path file = fs::temp_directory_path() / "scratchnet-roundtrip.snm";
+    sn::save(c, file);
+    sn::load(d, file);
+    CHECK(d.parameters() == c.parameters());
+    fs::remove(file);
+}
+
+TEST_CASE("the golden file written by format version 1 still loads") {
+    // tests/data/golden_v1.snm holds Small with parameter k = (k - 10) / 16, saved
+    // by scratchnet 0.1 (format version 1). Every value is exact in binary.
+    Small net(1);
+    sn::load(net, fs::path(SCRATCHNET_TEST_DATA) / "golden_v1.snm");
+    for (sn::Index k = 0; k < Small::parameter_count; ++k)
+        CHECK(net.parameters()[k] == static_cast<float>(k - 10) / 16.0f);
+    // And today's save() writes the same bytes.
+    Small same(1);
+    for (sn::Index k = 0; k < Small::parameter_count; ++k) same.parameters()[k] = static_cast<float>(k - 10) / 16.0f;
+    std::ifstream golden(fs::path(SCRATCHNET_TEST_DATA) / "golden_v1.snm", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(golden)), std::istreambuf_iterator<char>());
+    CHECK(saved(same) == bytes);
+}
+
+TEST_CASE("load rejects each kind of damaged file and leaves the network unchanged") {
+    const std::string good = saved(Small(3));
+    CHECK(load_error(good) == "no error");
+    CHECK(load_error("") == "scratchnet::load: model.snm: the file is empty");
+    CHECK(load_error("hello, world, this is text") ==
+          "scratchnet::load: model.snm: not a scratchnet model file (wrong magic number)");
+    CHECK(load_error(good.substr(0, 12)) == "scratchnet::load: model.snm: the file ends inside the header");
+    std::string v2 = good;
+    put_u32(v2, 8, 2);
+    CHECK(load_error(v2).find("format version 2 is not supported") != std::string::npos);
+    std::string scalar = good;
+    put_u32(scalar, 12, 5);
+    CHECK(load_error(scalar).find("invalid scalar size 5") != std::string::npos);
+    std::string long_arch = good;
+    put_u32(long_arch, 16, 0xFFFFFFF0u);
+    CHECK(load_error(long_arch).find("implausibly long") != std::string::npos);
+    CHECK(load_error(good.substr(0, 40)).find("ends inside the architecture") != std::string::npos);
+    CHECK(load_error(good.substr(0, good.size() - 1)).find("ends inside the parameters and checksum") !=
+          std::string::npos);
+    CHECK(load_error(good + "x").find("unexpected bytes after the checksum") != std::string::npos);
+    std::string flipped = good;
+    flipped[flipped.size() - 10] ^= 0x01;  // one bit of one parameter
+    CHECK(load_error(flipped).find("checksum mismatch") != std::string::npos);
+}
+
+TEST_CASE("load says how the file's architecture differs from the network's") {
+    using Wider = sn::Network<sn::Dense<3, 5>, sn::Tanh, sn::Dense<5, 2>, sn::Softmax, sn::CrossEntropy>;
+    std::ostringstream out;
+    sn::save(Wider(1), out);
+    CHECK(load_error(out.str()) ==
+          "scratchnet::load: model.snm: file holds Dense<3,5>,Tanh,Dense<5,2>,Softmax,CrossEntropy (float), this "
+          "network is Dense<3,4>,Tanh,Dense<4,2>,Softmax,CrossEntropy (float)");
+    using Double = Small::rebind<double>;
+    std::ostringstream d;
+    sn::save(Double(1), d);
+    CHECK(load_error(d.str()).find("(double), this network is") != std::string::npos);
+}
+
+TEST_CASE("load of a missing file or a directory names it") {
+    Small net(1);
+    CHECK_THROWS_WITH_AS(sn::load(net, fs::path("/nonexistent/model.snm")),
+                         "scratchnet::load: /nonexistent/model.snm: cannot open the file", sn::ModelError);
+    CHECK_THROWS_WITH_AS(sn::load(net, fs::temp_directory_path()), doctest::Contains("is a directory"), sn::ModelError);
+}
