@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/data/mnist.hpp>
 
+#include "corpus.hpp"
+
 #include <zlib.h>
 
 #include <cstdint>
@@ -59,6 +61,7 @@ Bytes iota_bytes(std::size_t n, int mod = 256) {
 void write(const fs::path& p, const Bytes& b) {
     std::ofstream f(p, std::ios::binary);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    if (b.size() < 100'000) test_corpus::add("idx", std::string(b.begin(), b.end()));
 }
 
 Bytes gzip(const Bytes& raw) {

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "corpus.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +26,7 @@ std::string saved(const Small& net) {
 std::string load_error(const std::string& bytes) {
     Small net(1);
     const sn::Vector<float> before = net.parameters();
+    test_corpus::add("model", bytes);
     std::istringstream in(bytes);
     try {
         sn::load(net, in, "model.snm");
