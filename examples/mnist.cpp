@@ -43,6 +43,8 @@ struct Options {
     unsigned threads = 0;
     fs::path out = ".";
     double min_accuracy = 0.0;
+    fs::path save;  // write the trained model here
+    fs::path load;  // evaluate this model instead of training
 };
 
 // One optimizer chosen at run time, so fit() is instantiated once per architecture.
@@ -127,6 +129,14 @@ void write_predictions(const sn::ByteMatrix& images, const sn::Labels& truth, co
 template <class Net>
 int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     Net net(o.seed);
+    if (!o.load.empty()) {
+        sn::load(net, o.load);
+        const sn::Evaluation e = sn::evaluate(net, data.test.images, data.test.labels);
+        std::cout << "loaded " << o.load.string() << " (" << Net::architecture() << ")\n"
+                  << std::fixed << std::setprecision(2) << "test accuracy: " << 100 * e.accuracy << " %  (test loss "
+                  << std::setprecision(4) << e.loss << ")\n";
+        return e.accuracy * 100 < o.min_accuracy ? 1 : 0;
+    }
     std::cout << Net::architecture() << " (" << Net::parameter_count << " parameters), " << o.optimizer << " lr "
               << o.learning_rate << (o.schedule == "cosine" ? " (cosine)" : "") << ", batch " << o.batch_size
               << ", threads " << o.threads << "\n";
@@ -169,6 +179,10 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
               << " s of training, " << train_seconds / static_cast<double>(std::max<std::size_t>(history.size(), 1)) << " s per epoch)\n";
 
     fs::create_directories(o.out);
+    if (!o.save.empty()) {
+        sn::save(net, o.save);
+        std::cout << "saved the model to " << o.save.string() << "\n";
+    }
     write_history(history, o.out);
     write_predictions(data.test.images, data.test.labels, predicted, o.out);
     std::cout << "wrote " << (o.out / "mnist_training.png").string() << ", "
@@ -194,7 +208,7 @@ int main(int argc, char** argv) {
     app.add_option("--data", o.data, "directory with the four IDX files (raw or .gz); env SCRATCHNET_MNIST_DIR")
         ->capture_default_str();
     app.add_option("--hidden", o.hidden, "hidden layers (ReLU)")
-        ->check(CLI::IsMember({"128", "512-256", "1024-512"}))
+        ->check(CLI::IsMember({"128", "512-256"}))
         ->capture_default_str();
     app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}))->capture_default_str();
     app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
@@ -206,6 +220,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
     app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
     app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
+    app.add_option("--save", o.save, "save the trained model to this file");
+    app.add_option("--load", o.load, "evaluate this saved model (same --hidden) instead of training");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -216,8 +232,6 @@ int main(int argc, char** argv) {
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
         if (o.hidden == "512-256")
             return run<Classifier<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 256>, sn::ReLU, sn::Dense<256, 10>>>(o, data);
-        if (o.hidden == "1024-512")
-            return run<Classifier<sn::Dense<784, 1024>, sn::ReLU, sn::Dense<1024, 512>, sn::ReLU, sn::Dense<512, 10>>>(o, data);
         return run<Classifier<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>>>(o, data);
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 #include <scratchnet/network.hpp>
 
 #include <cmath>
+#include <random>
 
 namespace sn = scratchnet;
 using doctest::Approx;
@@ -65,9 +66,21 @@ TEST_CASE("same seed, same weights; different seed, different weights") {
     const Net a(42), b(42), c(43);
     CHECK(a.parameters() == b.parameters());
     CHECK(a.parameters() != c.parameters());
-    // The generator is the standard's mt19937_64, whose 10000th output from the default
-    // seed the standard fixes; our uniform draw takes its top 53 bits.
+    // The generator is our own copy of mt19937_64, whose 10000th output from the
+    // default seed the standard fixes; our uniform draw takes its top 53 bits.
     sn::Rng rng;
     rng.discard(9999);
     CHECK(sn::detail::uniform01(rng) == static_cast<double>(9981545732273789042ULL >> 11) * 0x1.0p-53);
+}
+
+TEST_CASE("Rng produces exactly std::mt19937_64's sequence") {
+    for (std::uint64_t seed : {0ULL, 1ULL, 42ULL, 5489ULL, 0xDEADBEEFCAFEULL}) {
+        sn::Rng ours(seed);
+        std::mt19937_64 standard(seed);
+        for (int i = 0; i < 2000; ++i) REQUIRE(ours() == standard());
+    }
+    sn::Rng skipped(7), stepped(7);
+    skipped.discard(1000);
+    for (int i = 0; i < 1000; ++i) stepped();
+    CHECK(skipped() == stepped());
 }
