@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace sn = scratchnet;
@@ -68,6 +70,28 @@ TEST_CASE("gradient check, depth 3 and 4") {
     auto b = check<D<sn::Dense<2, 8>, sn::Tanh, sn::Dense<8, 8>, sn::ReLU, sn::Dense<8, 8>, sn::Sigmoid,
                      sn::Dense<8, 3>, sn::Softmax, sn::CrossEntropy>>(12);
     CHECK_MESSAGE(b, b);
+}
+
+TEST_CASE("softmax + cross-entropy stays exact for targets whose columns do not sum to 1") {
+    const D<sn::Dense<3, 4>, sn::Tanh, sn::Dense<4, 3>, sn::Softmax, sn::CrossEntropy> net(13);
+    Eigen::MatrixXd X = Eigen::MatrixXd::Random(3, 5);
+    Eigen::MatrixXd Y(3, 5);
+    Y << 0.5, 0, 2, 0.1, 0,  //
+        0, 0, 1, 0.2, 0,     //
+        1, 0, 0, 0.3, 0;     // sums 1.5, 0 (an ignored sample), 3, 0.6, 0
+    const auto report = sn::gradient_check(net, X, Y);
+    CHECK_MESSAGE(report, report);
+}
+
+TEST_CASE("a NaN gradient is a failure, never a pass") {
+    D<sn::Dense<3, 4>, sn::Tanh, sn::Dense<4, 2>, sn::Softmax, sn::CrossEntropy> net(1);
+    net.parameters()[7] = std::numeric_limits<double>::quiet_NaN();
+    const Eigen::MatrixXd X = Eigen::MatrixXd::Random(3, 4);
+    Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(2, 4);
+    Y.row(0).setOnes();
+    const auto report = sn::gradient_check(net, X, Y);
+    CHECK_FALSE(report);
+    CHECK(std::isinf(report.max_relative_error));
 }
 
 TEST_CASE("a float network is checked through a double copy, and a sample of parameters suffices") {

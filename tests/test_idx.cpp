@@ -175,6 +175,18 @@ TEST_CASE("read_idx rejects bad gzip: cut mid-stream, bad CRC, too short, expand
     check_rejected(dir / "bomb.gz", "decodes past the declared 100 bytes");
     write(dir / "empty.gz", gzip({}));
     check_rejected(dir / "empty.gz", "the file is empty");
+    Bytes junk = good;
+    for (char c : std::string("JUNK")) junk.push_back(static_cast<std::uint8_t>(c));
+    write(dir / "junk.gz", junk);
+    check_rejected(dir / "junk.gz", "unexpected bytes after the end of the gzip stream");
+    Bytes two = good;  // a second gzip member: not an IDX file either
+    two.insert(two.end(), good.begin(), good.end());
+    write(dir / "two-members.gz", two);
+    check_rejected(dir / "two-members.gz", "unexpected bytes after the end of the gzip stream");
+    Bytes zeros = good;
+    zeros.resize(zeros.size() + 16, 0);
+    write(dir / "zero-padded.gz", zeros);
+    check_rejected(dir / "zero-padded.gz", "unexpected bytes after the end of the gzip stream");
 }
 
 TEST_CASE("MNIST images are pixels x count floats in [0, 1], laid out column by column") {
@@ -191,6 +203,9 @@ TEST_CASE("MNIST images are pixels x count floats in [0, 1], laid out column by 
     write(dir / "labels-as-images", idx({3}, {1, 2, 3}));
     CHECK_THROWS_WITH_AS(sn::read_mnist_images(dir / "labels-as-images"),
                          doctest::Contains("expected 3 dimensions (count x rows x cols), the file has 1"), sn::IdxError);
+    write(dir / "no-pixels", header(0x08, {5, 0, 28}));
+    CHECK_THROWS_WITH_AS(sn::read_mnist_images(dir / "no-pixels"), doctest::Contains("images of 0 x 28 pixels are empty"),
+                         sn::IdxError);
 }
 
 TEST_CASE("MNIST labels are checked to lie in 0..9") {

@@ -1,17 +1,46 @@
-// Proves "no heap allocation inside a training step": Eigen's runtime check turns
-// any allocation through Eigen into an assertion failure while disallowed.
+// Proves "no heap allocation inside a training step" twice over: Eigen's runtime
+// check turns any allocation through Eigen into an assertion failure while
+// disallowed, and this program replaces the global operator new to count every
+// other allocation (std::vector, std::unique_ptr, std::function...).
 #define EIGEN_RUNTIME_NO_MALLOC
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <optional>
+
+namespace {
+std::atomic<long> operator_new_calls{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+    operator_new_calls.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sn = scratchnet;
 
 namespace {
 using Course = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
 
+// While alive: Eigen allocations abort, other allocations are counted, and the
+// destructor checks that there were none.
 struct NoMalloc {
+    long before = operator_new_calls.load();
     NoMalloc() { Eigen::internal::set_is_malloc_allowed(false); }
-    ~NoMalloc() { Eigen::internal::set_is_malloc_allowed(true); }
+    ~NoMalloc() {
+        const long after = operator_new_calls.load();  // before doctest's own macros allocate
+        Eigen::internal::set_is_malloc_allowed(true);
+        CHECK_MESSAGE(after == before, "operator new was called inside the guarded region");
+    }
 };
 
 template <class Opt>
@@ -22,18 +51,30 @@ void steps_allocate_nothing(Opt& opt) {
     for (int j = 0; j < 128; ++j) Y(j % 10, j) = 1;
     sn::train_step(net, opt, X, Y);  // sizes workspaces and optimizer state
     const NoMalloc guard;
-    for (int s = 0; s < 3; ++s) CHECK(std::isfinite(sn::train_step(net, opt, X, Y)));
+    bool finite = true;
+    for (int s = 0; s < 3; ++s) finite = finite && std::isfinite(sn::train_step(net, opt, X, Y));
+    if (!finite) FAIL("loss is not finite");
 }
 }  // namespace
 
-TEST_CASE("the check is live: an allocation while disallowed is caught") {
-    // Eigen asserts on a disallowed malloc; we cannot catch an assert, so this test
-    // only proves the switch exists and toggles.
+TEST_CASE("the checks are live: the switch toggles and the counter sees operator new") {
+    // Eigen asserts on a disallowed malloc (which cannot be caught), so this only
+    // proves the switch toggles; the operator new counter is proved directly.
     CHECK(Eigen::internal::is_malloc_allowed());
+    bool allowed_inside = true;
+    long counted = 0;
     {
         const NoMalloc guard;
-        CHECK_FALSE(Eigen::internal::is_malloc_allowed());
+        allowed_inside = Eigen::internal::is_malloc_allowed();
     }
+    {
+        const long before = operator_new_calls.load();
+        auto* p = new int(7);
+        counted = operator_new_calls.load() - before;
+        delete p;
+    }
+    CHECK_FALSE(allowed_inside);
+    CHECK(counted == 1);
     CHECK(Eigen::internal::is_malloc_allowed());
 }
 
@@ -49,6 +90,26 @@ TEST_CASE("train_step with Momentum and Adam allocates nothing after its first c
     steps_allocate_nothing(adam);
 }
 
+TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batch included") {
+    // 1000 samples in batches of 96 (chunks of 64 + 32), the last batch 40: three chunk shapes.
+    const sn::ByteMatrix X = (sn::Matrix<float>::Random(784, 1000).array().abs() * 255.0f).cast<std::uint8_t>();
+    sn::Labels y(1000);
+    for (int j = 0; j < 1000; ++j) y[j] = j % 10;
+    for (unsigned threads : {1u, 2u}) {
+        Course net(1);
+        sn::SGD sgd{0.05f};
+        std::optional<NoMalloc> guard;
+        sn::FitCallbacks cb;
+        cb.on_epoch = [&](const sn::EpochRecord& r) {
+            if (r.epoch == 1) guard.emplace();  // epochs 2 and 3 run under the guard
+            if (r.epoch == 3) guard.reset();
+            return true;
+        };
+        sn::fit(net, sgd, X, y, {.epochs = 3, .batch_size = 96, .seed = 1, .threads = threads}, cb);
+        CHECK_FALSE(guard.has_value());
+    }
+}
+
 TEST_CASE("a chunked, threaded batch gradient allocates nothing after its first call") {
     Course net(1);
     const sn::Matrix<float> X = sn::Matrix<float>::Random(784, 128);
@@ -60,7 +121,8 @@ TEST_CASE("a chunked, threaded batch gradient allocates nothing after its first 
     sgd.step(net);
     const NoMalloc guard;
     for (int s = 0; s < 3; ++s) {
-        CHECK(std::isfinite(gradient.run(net, X, Y).loss_sum));
+        const bool finite = std::isfinite(gradient.run(net, X, Y).loss_sum);
         sgd.step(net);
+        if (!finite) FAIL("loss is not finite");
     }
 }

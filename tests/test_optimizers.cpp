@@ -87,7 +87,7 @@ TEST_CASE("Momentum: two steps by hand, classical and Nesterov") {
 TEST_CASE("Adam's first step moves every parameter by the learning rate against its gradient's sign") {
     const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
     const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
-    sn::Adam adam{sn::AdamOptions{.learning_rate = 0.01f, .epsilon = 0.0f}};
+    sn::Adam adam{sn::AdamOptions{.learning_rate = 0.01f, .epsilon = 1e-12f}};
     // m_hat = g, v_hat = g^2: the step is lr * g / |g|.
     const Eigen::VectorXd after = one_step(adam, theta, g);
     const Eigen::VectorXd expected = theta - 0.01 * g.cwiseSign();
@@ -100,4 +100,5 @@ TEST_CASE("optimizers refuse a learning rate that is NaN or negative") {
     CHECK_THROWS_AS(sn::Adam{std::nanf("")}, std::invalid_argument);
     CHECK_THROWS_AS(sn::Momentum(0.1f, -1.0f), std::invalid_argument);
     CHECK_THROWS_AS(sn::Adam(sn::AdamOptions{.beta1 = 1.0f}), std::invalid_argument);
+    CHECK_THROWS_AS(sn::Adam(sn::AdamOptions{.epsilon = 0.0f}), std::invalid_argument);
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <ostream>
 #include <vector>
@@ -96,7 +97,8 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
         const double d1 = centred(h);
         const double numeric = options.richardson ? (4.0 * d1 - centred(2.0 * h)) / 3.0 : d1;
         const double a = analytic[k];
-        const double error = std::abs(a - numeric) / std::max(std::abs(a) + std::abs(numeric), options.floor);
+        double error = std::abs(a - numeric) / std::max(std::abs(a) + std::abs(numeric), options.floor);
+        if (std::isnan(error)) error = std::numeric_limits<double>::infinity();  // NaN must not pass
         ++report.checked;
         if (error > report.max_relative_error || report.worst_parameter < 0) {
             report.max_relative_error = error;

@@ -72,13 +72,14 @@ struct FusedGradient {
     static constexpr bool value = false;
 };
 
-/// softmax + cross-entropy:  dl/dz = p - y  (y's columns sum to 1).
+/// softmax + cross-entropy:  dl/dz = p (sum_i y_i) - y,  which is p - y for one-hot
+/// targets or any y whose column sums to 1 (the column sum keeps it exact otherwise).
 template <>
 struct FusedGradient<Softmax, CrossEntropy> {
     static constexpr bool value = true;
     template <class DP, class DY, class S>
     static void apply(const Eigen::MatrixBase<DP>& P, const Eigen::MatrixBase<DY>& Y, S scale, Matrix<S>& dZ) {
-        dZ.noalias() = scale * (P - Y);
+        for (Index j = 0; j < P.cols(); ++j) dZ.col(j) = scale * (Y.col(j).sum() * P.col(j) - Y.col(j));
     }
 };
 

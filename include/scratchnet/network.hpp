@@ -101,6 +101,7 @@ public:
         params_ = other.params_;
         grads_ = other.grads_;
         attach();
+        ws_.input = nullptr;  // the old forward pass belongs to the old parameters
         return *this;
     }
     ~BasicNetwork() = default;
@@ -199,6 +200,7 @@ public:
 
     /// Loss summed over the columns of the last forward in ws (divide by B for the mean).
     T loss_sum(const Batch& Y, const Workspace& ws) const {
+        check_targets(Y.rows(), Y.cols(), ws, "loss_sum");
         return LossType::sum(ws.out[Plan::buffer[depth - 1]], Y);
     }
 
@@ -207,6 +209,9 @@ public:
     /// With scale = 1/B that is the gradient of the mean; chunks of one batch use
     /// 1/B of the whole batch and their gradients add up.
     void backward(const Batch& X, const Batch& Y, Workspace& ws, T* grad, T scale) const {
+        if (X.data() != ws.input || X.cols() != ws.batch || X.rows() != input_size)
+            throw std::invalid_argument("scratchnet::Network::backward: X is not the batch of the last forward() in this workspace");
+        check_targets(Y.rows(), Y.cols(), ws, "backward");
         const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
         Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
         dP.resize(P.rows(), P.cols());
@@ -293,6 +298,15 @@ private:
                                         std::to_string(input_size) + " inputs (one sample per column)");
         if (X.cols() == 0)
             throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": X is an empty batch");
+    }
+
+    static void check_targets(Index rows, Index cols, const Workspace& ws, const char* who) {
+        if (ws.input == nullptr)
+            throw std::logic_error("scratchnet::Network::" + std::string(who) + ": call forward() first");
+        if (rows != output_size || cols != ws.batch)
+            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": Y is " + std::to_string(rows) +
+                                        " x " + std::to_string(cols) + " but the output for this batch is " +
+                                        std::to_string(output_size) + " x " + std::to_string(ws.batch));
     }
 
     static void check_targets(const Matrix<T>& Y, Index batch, const char* who) {

@@ -120,6 +120,10 @@ public:
         detail::check_rate("Adam", o_.weight_decay, "weight decay");
         if (!(o_.beta1 >= 0 && o_.beta1 < 1 && o_.beta2 >= 0 && o_.beta2 < 1))
             throw std::invalid_argument("scratchnet::Adam: beta1 and beta2 must lie in [0, 1)");
+        // epsilon keeps m / sqrt(v) finite where a gradient is exactly zero (dead
+        // units, MNIST's blank border pixels): 0 / 0 would be NaN.
+        if (!(o_.epsilon > 0) || !std::isfinite(o_.epsilon))
+            throw std::invalid_argument("scratchnet::Adam: epsilon must be finite and > 0");
     }
     explicit Adam(float learning_rate) : Adam(AdamOptions{.learning_rate = learning_rate}) {}
 

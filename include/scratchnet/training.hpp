@@ -125,6 +125,7 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
     Rng rng(options.seed);
 
     History history;
+    history.reserve(static_cast<std::size_t>(options.epochs));  // no allocation between epochs
     for (int epoch = 1; epoch <= options.epochs; ++epoch) {
         if (options.shuffle) shuffle(order.begin(), order.end(), rng);
         const auto start = Clock::now();

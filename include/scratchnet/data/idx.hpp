@@ -1,8 +1,7 @@
 #pragma once
 // read_idx(): the IDX format of MNIST (big-endian header: two zero bytes, a type
 // byte, a dimension count, one 32-bit size per dimension, then the data), raw or
-// gzip'd. zlib reads both through one code path: gzread passes a plain file
-// through unchanged, so gzip is recognised by its content, never by the name.
+// gzip'd. Gzip is recognised by its content (the magic 1f 8b), never by the name.
 //
 // Hostile files are expected. The policy:
 //   - every size product is computed in 64 bits with overflow checks;
@@ -11,14 +10,18 @@
 //     a gzip file is decoded once into a small fixed buffer to count its bytes
 //     and let zlib check its CRC, and only then decoded into memory;
 //   - decoding stops at the declared size plus one byte, and declared sizes above
-//     a cap (default 1 GiB) are refused, so a small file can never make the
+//     a cap (default 256 MiB) are refused, so a small file can never make the
 //     loader allocate gigabytes;
-//   - trailing bytes after the payload are an error.
+//   - trailing bytes after the payload are an error, and so is anything after
+//     the gzip stream (concatenated gzip members included).
 // Every failure throws IdxError naming the file and the reason.
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -42,61 +45,100 @@ struct IdxArray {
 };
 
 struct IdxOptions {
-    /// Largest payload accepted, in bytes (after decompression).
-    std::uint64_t max_bytes = std::uint64_t{1} << 30;
+    /// Largest payload accepted, in bytes (after decompression). MNIST's largest
+    /// file is 47 MB; raise this for bigger data sets.
+    std::uint64_t max_bytes = std::uint64_t{256} << 20;
 };
 
 namespace detail {
 
-class GzFile {
+/// Reads an IDX file's bytes, decompressing when the content starts with the gzip
+/// magic 1f 8b. Gzip is decoded with zlib's inflate directly (not gzread, which
+/// silently skips bytes after a gzip member): the stream must end cleanly, its
+/// CRC-32 and length must match, and nothing may follow it.
+class IdxSource {
 public:
-    GzFile(const std::filesystem::path& path, const std::string& who) : who_(who) {
-        file_ = gzopen(path.c_str(), "rb");
+    IdxSource(const std::filesystem::path& path, const std::string& who) : who_(who), in_(1u << 16) {
+        file_ = std::fopen(path.c_str(), "rb");
         if (file_ == nullptr) fail("cannot open the file");
-        gzbuffer(file_, 1u << 17);
-    }
-    GzFile(const GzFile&) = delete;
-    GzFile& operator=(const GzFile&) = delete;
-    ~GzFile() {
-        if (file_ != nullptr) gzclose_r(file_);
-    }
-
-    /// Reads up to n bytes; returns how many were read (fewer only at the end).
-    std::size_t read(void* buffer, std::size_t n) {
-        std::size_t total = 0;
-        auto* out = static_cast<unsigned char*>(buffer);
-        while (total < n) {
-            const auto want = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
-            const int got = gzread(file_, out + total, want);
-            if (got < 0) {
-                int code = 0;
-                const char* message = gzerror(file_, &code);
-                fail(std::string("corrupt gzip data (") + (message != nullptr ? message : "unknown zlib error") + ")");
-            }
-            if (got == 0) {
-                check_clean_end();
-                break;
-            }
-            total += static_cast<std::size_t>(got);
+        refill();
+        gzip_ = available_ >= 2 && in_[0] == 0x1F && in_[1] == 0x8B;
+        if (gzip_) {
+            if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail("zlib could not be initialised");
+            inflating_ = true;
         }
-        return total;
+    }
+    IdxSource(const IdxSource&) = delete;
+    IdxSource& operator=(const IdxSource&) = delete;
+    ~IdxSource() {
+        if (inflating_) inflateEnd(&z_);
+        if (file_ != nullptr) std::fclose(file_);
     }
 
-    bool compressed() const { return gzdirect(file_) == 0; }
+    bool compressed() const { return gzip_; }
+
+    /// Reads up to n bytes of (decoded) content; fewer only at its end.
+    std::size_t read(void* buffer, std::size_t n) {
+        auto* out = static_cast<unsigned char*>(buffer);
+        return gzip_ ? inflate_into(out, n) : copy_into(out, n);
+    }
 
     [[noreturn]] void fail(const std::string& reason) const { throw IdxError(who_ + reason); }
 
 private:
-    // zlib reports a gzip stream cut short as end of file with Z_BUF_ERROR.
-    void check_clean_end() {
-        int code = 0;
-        const char* message = gzerror(file_, &code);
-        if (code != Z_OK && code != Z_STREAM_END)
-            fail(std::string("corrupt or truncated gzip data (") + (message != nullptr ? message : "") + ")");
+    void refill() {
+        offset_ = 0;
+        available_ = std::fread(in_.data(), 1, in_.size(), file_);
+        if (available_ < in_.size() && std::ferror(file_) != 0) fail("read error");
     }
 
-    gzFile file_ = nullptr;
+    std::size_t copy_into(unsigned char* out, std::size_t n) {
+        std::size_t total = 0;
+        while (total < n) {
+            if (offset_ == available_) {
+                refill();
+                if (available_ == 0) break;
+            }
+            const std::size_t k = std::min(n - total, available_ - offset_);
+            std::memcpy(out + total, in_.data() + offset_, k);
+            offset_ += k;
+            total += k;
+        }
+        return total;
+    }
+
+    std::size_t inflate_into(unsigned char* out, std::size_t n) {
+        std::size_t total = 0;
+        while (total < n && !ended_) {
+            if (offset_ == available_) {
+                refill();
+                if (available_ == 0) fail("truncated gzip data (the stream ends before its trailer)");
+            }
+            z_.next_in = in_.data() + offset_;
+            z_.avail_in = static_cast<uInt>(available_ - offset_);
+            z_.next_out = out + total;
+            z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n - total, 1u << 30));
+            const uInt before_out = z_.avail_out;
+            const int rc = inflate(&z_, Z_NO_FLUSH);
+            offset_ = available_ - z_.avail_in;
+            total += before_out - z_.avail_out;
+            if (rc == Z_STREAM_END) {
+                ended_ = true;
+                if (offset_ < available_ || (refill(), available_ > 0))
+                    fail("unexpected bytes after the end of the gzip stream");
+            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                fail(std::string("corrupt gzip data (") + (z_.msg != nullptr ? z_.msg : "zlib error") + ")");
+            }
+        }
+        return total;
+    }
+
     std::string who_;
+    std::FILE* file_ = nullptr;
+    std::vector<unsigned char> in_;
+    std::size_t offset_ = 0, available_ = 0;
+    bool gzip_ = false, inflating_ = false, ended_ = false;
+    z_stream z_{};
 };
 
 inline std::uint32_t big_endian32(const unsigned char* p) {
@@ -121,7 +163,7 @@ struct IdxHeader {
     std::uint64_t header_bytes = 0;
 };
 
-inline IdxHeader read_idx_header(GzFile& in, const IdxOptions& options) {
+inline IdxHeader read_idx_header(IdxSource& in, const IdxOptions& options) {
     std::array<unsigned char, 4> magic{};
     const std::size_t got = in.read(magic.data(), 4);
     if (got == 0) in.fail("the file is empty");
@@ -173,7 +215,7 @@ inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& op
     detail::IdxHeader h;
     bool compressed = false;
     {
-        detail::GzFile in(path, who);
+        detail::IdxSource in(path, who);
         h = detail::read_idx_header(in, options);
         compressed = in.compressed();
         if (!compressed) {
@@ -206,7 +248,7 @@ inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& op
     IdxArray out;
     out.dims = std::move(h.dims);
     out.data.resize(static_cast<std::size_t>(h.payload));
-    detail::GzFile in(path, who);
+    detail::IdxSource in(path, who);
     detail::read_idx_header(in, options);
     if (in.read(out.data.data(), out.data.size()) != out.data.size())
         in.fail("the file changed while it was being read");

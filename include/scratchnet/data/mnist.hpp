@@ -23,6 +23,9 @@ inline ByteMatrix read_mnist_image_bytes(const std::filesystem::path& path, cons
         throw IdxError(who + "expected 3 dimensions (count x rows x cols), the file has " +
                        std::to_string(raw.dims.size()));
     if (raw.dims[0] == 0) throw IdxError(who + "the file holds no images");
+    if (raw.dims[1] == 0 || raw.dims[2] == 0)
+        throw IdxError(who + "images of " + std::to_string(raw.dims[1]) + " x " + std::to_string(raw.dims[2]) +
+                       " pixels are empty");
     const auto pixels = static_cast<Index>(raw.dims[1] * raw.dims[2]);
     // IDX stores image after image, each row-major: exactly a column-major
     // (pixels x count) matrix, so one copy and no reordering.

@@ -10,6 +10,9 @@
 #include "scratchnet/detail/thread_pool.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace scratchnet::detail {
@@ -32,6 +35,8 @@ public:
     /// Fills net.gradients() with the gradient of the mean loss over (X, Y).
     /// Allocates only when the batch needs more chunks than ever before.
     Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y) {
+        if (X.cols() != Y.cols())
+            throw std::invalid_argument("scratchnet: batch inputs and targets differ in column count");
         return run(net, X.cols(), [&](Index begin, Index n, Matrix<T>& Xk, Matrix<T>& Yk) {
             Xk = X.middleCols(begin, n);
             Yk = Y.middleCols(begin, n);
@@ -44,14 +49,23 @@ public:
     /// work across the threads too.
     template <class Gather>
     Result run(Net& net, Index batch, const Gather& gather) {
+        if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
         const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
-        if (work_.size() < chunks) work_.resize(chunks);
+        if (current_.size() < chunks) current_.resize(chunks);
+        // A chunk keeps its buffers only while its column count stays the same, so
+        // full chunks and each size of partial chunk (the end of an uneven batch,
+        // an epoch's last batch) get workspaces of their own: after the first epoch
+        // nothing is resized, hence nothing allocated.
+        for (std::size_t k = 0; k < chunks; ++k) {
+            const Index n = std::min(chunk_, batch - static_cast<Index>(k) * chunk_);
+            current_[k] = &chunk_for(k, n);
+        }
         T* const net_grad = net.gradients().data();
         const T scale = T(1) / static_cast<T>(batch);
         const Net& model = net;
 
         auto task = [&](std::size_t k) {
-            Chunk& c = work_[k];
+            Chunk& c = *current_[k];
             const Index begin = static_cast<Index>(k) * chunk_;
             const Index n = std::min(chunk_, batch - begin);
             gather(begin, n, c.X, c.Y);
@@ -71,13 +85,14 @@ public:
         };
         pool_.run(chunks, task);
 
-        Result r{work_[0].loss_sum, work_[0].correct, work_[0].ws.nonfinite_layer};
+        Result r{current_[0]->loss_sum, current_[0]->correct, current_[0]->ws.nonfinite_layer};
         Eigen::Map<Vector<T>> grad(net_grad, Net::parameter_count);
         for (std::size_t k = 1; k < chunks; ++k) {
-            grad += work_[k].grad;
-            r.loss_sum += work_[k].loss_sum;
-            r.correct += work_[k].correct;
-            const int bad = work_[k].ws.nonfinite_layer;
+            const Chunk& c = *current_[k];
+            grad += c.grad;
+            r.loss_sum += c.loss_sum;
+            r.correct += c.correct;
+            const int bad = c.ws.nonfinite_layer;
             if (bad >= 0 && (r.nonfinite_layer < 0 || bad < r.nonfinite_layer)) r.nonfinite_layer = bad;
         }
         return r;
@@ -93,10 +108,23 @@ private:
         T loss_sum = 0;
         Index correct = 0;
     };
+    /// The workspace of chunk k when it holds n columns.
+    Chunk& chunk_for(std::size_t k, Index n) {
+        if (n == chunk_) {
+            if (full_.size() <= k) full_.resize(k + 1);
+            return full_[k];
+        }
+        for (auto& [key, c] : partial_)
+            if (key == std::pair{k, n}) return c;
+        return partial_.emplace_back(std::pair{k, n}, Chunk{}).second;
+    }
+
     ThreadPool pool_;
     Index chunk_;
     bool check_finite_;
-    std::vector<Chunk> work_;
+    std::deque<Chunk> full_;  // deque: references stay valid as it grows
+    std::deque<std::pair<std::pair<std::size_t, Index>, Chunk>> partial_;
+    std::vector<Chunk*> current_;
 };
 
 }  // namespace scratchnet::detail

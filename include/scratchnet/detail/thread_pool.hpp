@@ -9,6 +9,7 @@
 // microseconds to wake (more on a virtual machine, where an idle vCPU is halted),
 // so workers and the caller first spin for a short while and only then block.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,7 +23,9 @@ namespace scratchnet::detail {
 
 class ThreadPool {
 public:
-    explicit ThreadPool(unsigned threads) : threads_(threads == 0 ? 1 : threads) {
+    /// threads = 0: one per hardware thread.
+    explicit ThreadPool(unsigned threads)
+        : threads_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {
         workers_.reserve(threads_ - 1);
         for (unsigned w = 1; w < threads_; ++w) workers_.emplace_back([this, w] { work(w); });
     }
