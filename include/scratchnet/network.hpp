@@ -265,7 +265,11 @@ private:
             else
                 std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A, std::get<I>(ws.scratch));
         }
-        if (ws.check_finite && ws.nonfinite_layer < 0 && !A.allFinite()) ws.nonfinite_layer = static_cast<int>(I);
+        // x * 0 is 0 for every finite x and NaN for NaN and +-inf, so one vectorised
+        // sum tells whether A is all finite (faster than allFinite(), and no
+        // overflow can turn large finite values into a false alarm).
+        if (ws.check_finite && ws.nonfinite_layer < 0 && (A.array() * T(0)).sum() != T(0))
+            ws.nonfinite_layer = static_cast<int>(I);
     }
 
     template <std::size_t I>
