@@ -155,13 +155,16 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     const auto& y = data.train.labels;
     const double samples = static_cast<double>(X.cols());
     const double flops = epoch_flops(sizes, samples);
+    // lib[threads]; lib[0]: 1 thread with the NaN/inf guard off, to price the guard.
     double lib[3] = {0, 0, 0};
-    for (unsigned threads : {1u, 2u}) {
+    for (unsigned threads : {1u, 2u, 0u}) {
         Net net(1);
         sn::SGD sgd{0.01f};
         int seed = 0;
         lib[threads] = time_median(reps, [&] {
-            sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 128, .seed = static_cast<std::uint64_t>(++seed), .threads = threads});
+            sn::fit(net, sgd, X, y,
+                    {.epochs = 1, .batch_size = 128, .seed = static_cast<std::uint64_t>(++seed),
+                     .threads = std::max(threads, 1u), .check_finite = threads != 0});
         });
     }
     HandMlp hand(sizes, 128);
@@ -178,6 +181,8 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     rows.push_back({p + "epoch, hand-written Eigen loop", hand_t, "s"});
     rows.push_back({p + "ratio scratchnet 1 thread / hand-written", lib[1] / hand_t, "x"});
     rows.push_back({p + "ratio scratchnet 2 threads / hand-written", lib[2] / hand_t, "x"});
+    rows.push_back({p + "epoch, scratchnet, 1 thread, NaN guard off", lib[0], "s"});
+    rows.push_back({p + "cost of the NaN guard (1 thread)", lib[1] / lib[0] - 1.0, "x"});
     rows.push_back({p + "GEMM work per epoch", flops / 1e9, "GFLOP"});
     rows.push_back({p + "achieved, 1 thread", flops / lib[1] / 1e9, "GFLOP/s"});
     rows.push_back({p + "achieved, 2 threads", flops / lib[2] / 1e9, "GFLOP/s"});
