@@ -201,6 +201,16 @@ inline IdxHeader read_idx_header(IdxSource& in, const IdxOptions& options) {
 
 }  // namespace detail
 
+/// The dimensions an IDX file's header declares, checking the header only (the
+/// data is not read). Lets a caller compare files before loading any of them.
+inline std::vector<std::size_t> read_idx_dims(const std::filesystem::path& path, const IdxOptions& options = {}) {
+    const std::string who = "scratchnet::read_idx: " + path.string() + ": ";
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw IdxError(who + "is a directory, not a file");
+    detail::IdxSource in(path, who);
+    return detail::read_idx_header(in, options).dims;
+}
+
 /// Reads an unsigned-byte IDX file, raw or gzip'd. Throws IdxError on any defect.
 inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& options = {}) {
     const std::string who = "scratchnet::read_idx: " + path.string() + ": ";

@@ -11,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace scratchnet {
 
@@ -95,7 +96,14 @@ MnistSplit<Images> load_split(const std::filesystem::path& dir, const std::strin
                               const IdxOptions& options) {
     const auto image_path = find_mnist_file(dir, prefix + "-images", "idx3");
     const auto label_path = find_mnist_file(dir, prefix + "-labels", "idx1");
-    MnistSplit<Images> s{read_images(image_path, options), read_mnist_labels(label_path, 10, options)};
+    // Labels first (small), then the images' header: a count mismatch is reported
+    // before the image data is allocated.
+    Labels labels = read_mnist_labels(label_path, 10, options);
+    const auto dims = read_idx_dims(image_path, options);
+    if (!dims.empty() && dims[0] != static_cast<std::size_t>(labels.size()))
+        throw IdxError("scratchnet::load_mnist: " + image_path.string() + " holds " + std::to_string(dims[0]) +
+                       " images but " + label_path.string() + " holds " + std::to_string(labels.size()) + " labels");
+    MnistSplit<Images> s{read_images(image_path, options), std::move(labels)};
     if (s.images.cols() != s.labels.size())
         throw IdxError("scratchnet::load_mnist: " + image_path.string() + " holds " + std::to_string(s.images.cols()) +
                        " images but " + label_path.string() + " holds " + std::to_string(s.labels.size()) + " labels");
