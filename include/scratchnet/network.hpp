@@ -210,7 +210,8 @@ public:
     /// 1/B of the whole batch and their gradients add up.
     void backward(const Batch& X, const Batch& Y, Workspace& ws, T* grad, T scale) const {
         if (X.data() != ws.input || X.cols() != ws.batch || X.rows() != input_size)
-            throw std::invalid_argument("scratchnet::Network::backward: X is not the batch of the last forward() in this workspace");
+            throw std::invalid_argument(
+                "scratchnet::Network::backward: X is not the batch of the last forward() in this workspace");
         check_targets(Y.rows(), Y.cols(), ws, "backward");
         const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
         Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
