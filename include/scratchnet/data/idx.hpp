@@ -9,7 +9,7 @@
 //     exactly the declared data: a raw file's size is compared with the header;
 //     a gzip file is decoded once into a small fixed buffer to count its bytes
 //     and let zlib check its CRC, and only then decoded into memory;
-//   - decoding stops at the declared size plus one byte, and declared sizes above
+//   - decoding stops within one 64 KiB buffer past the declared size, and declared sizes above
 //     a cap (default 256 MiB) are refused, so a small file can never make the
 //     loader allocate gigabytes;
 //   - trailing bytes after the payload are an error, and so is anything after
@@ -61,12 +61,15 @@ public:
     IdxSource(const std::filesystem::path& path, const std::string& who) : who_(who), in_(1u << 16) {
         file_ = std::fopen(path.c_str(), "rb");
         if (file_ == nullptr) fail("cannot open the file");
-        refill();
-        gzip_ = available_ >= 2 && in_[0] == 0x1F && in_[1] == 0x8B;
-        if (gzip_) {
-            if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail("zlib could not be initialised");
-            inflating_ = true;
+        try {
+            refill();
+            gzip_ = available_ >= 2 && in_[0] == 0x1F && in_[1] == 0x8B;
+            if (gzip_ && inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail("zlib could not be initialised");
+        } catch (...) {
+            std::fclose(file_);  // the destructor does not run for a throwing constructor
+            throw;
         }
+        inflating_ = gzip_;
     }
     IdxSource(const IdxSource&) = delete;
     IdxSource& operator=(const IdxSource&) = delete;
@@ -118,10 +121,12 @@ private:
             z_.avail_in = static_cast<uInt>(available_ - offset_);
             z_.next_out = out + total;
             z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n - total, 1u << 30));
-            const uInt before_out = z_.avail_out;
+            const uInt before_out = z_.avail_out, before_in = z_.avail_in;
             const int rc = inflate(&z_, Z_NO_FLUSH);
             offset_ = available_ - z_.avail_in;
             total += before_out - z_.avail_out;
+            if (rc == Z_BUF_ERROR && before_out == z_.avail_out && before_in == z_.avail_in)
+                fail("corrupt gzip data (no progress)");  // guards against a loop that cannot advance
             if (rc == Z_STREAM_END) {
                 ended_ = true;
                 if (offset_ < available_ || (refill(), available_ > 0))
@@ -260,7 +265,10 @@ inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& op
     out.data.resize(static_cast<std::size_t>(h.payload));
     detail::IdxSource in(path, who);
     detail::read_idx_header(in, options);
-    if (in.read(out.data.data(), out.data.size()) != out.data.size())
+    unsigned char extra = 0;
+    // Reading one byte more drives a gzip stream to its end, so zlib checks the
+    // CRC of exactly the bytes returned here, and a raw file must end too.
+    if (in.read(out.data.data(), out.data.size()) != out.data.size() || in.read(&extra, 1) != 0)
         in.fail("the file changed while it was being read");
     return out;
 }
