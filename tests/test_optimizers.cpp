@@ -102,3 +102,11 @@ TEST_CASE("optimizers refuse a learning rate that is NaN or negative") {
     CHECK_THROWS_AS(sn::Adam(sn::AdamOptions{.beta1 = 1.0f}), std::invalid_argument);
     CHECK_THROWS_AS(sn::Adam(sn::AdamOptions{.epsilon = 0.0f}), std::invalid_argument);
 }
+
+TEST_CASE("the Optimizer concept accepts the three optimizers and refuses a type without step()") {
+    static_assert(sn::Optimizer<sn::SGD, Linear>);
+    static_assert(sn::Optimizer<sn::Momentum, Linear>);
+    static_assert(sn::Optimizer<sn::Adam, Linear>);
+    static_assert(!sn::Optimizer<int, Linear>);
+    CHECK(sn::Optimizer<sn::Adam, Linear>);
+}

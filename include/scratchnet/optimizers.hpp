@@ -37,6 +37,12 @@ inline void check_rate(const char* who, double value, const char* what) {
 }
 }  // namespace detail
 
+/// Optimizer: updates net.parameters() from net.gradients() in step(net).
+///   requires: backward() (or fit's batch gradient) has filled net.gradients().
+///   ensures:  the parameters moved; state, if any, sized on the first step.
+template <class O, class Net>
+concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
+
 /// theta <- theta - lr (g + lambda theta).
 class SGD {
 public:

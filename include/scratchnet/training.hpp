@@ -9,6 +9,7 @@
 #include "scratchnet/detail/batch_gradient.hpp"
 #include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/metrics.hpp"
+#include "scratchnet/optimizers.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -81,9 +82,10 @@ struct ValidationData {
 /// One step of mini-batch gradient descent: forward, loss, backward, update.
 /// Returns the batch's mean loss. Allocates nothing after the first call at a
 /// given batch size.
-template <class Net, class Optimizer>
-typename Net::Scalar train_step(Net& net, Optimizer& optimizer, const Matrix<typename Net::Scalar>& X,
+template <class Net, class Opt>
+typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X,
                                 const Matrix<typename Net::Scalar>& Y) {
+    static_assert(Optimizer<Opt, Net>, "scratchnet::train_step: the optimizer needs a step(net) member");
     const auto loss = net.loss(X, Y);
     net.backward(Y);
     optimizer.step(net);
@@ -94,9 +96,10 @@ namespace detail {
 
 struct NoValidation {};
 
-template <class Net, class Optimizer, class Inputs, class Targets, class Validation>
-History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
+template <class Net, class Opt, class Inputs, class Targets, class Validation>
+History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
                  const FitOptions& options, const FitCallbacks& callbacks) {
+    static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
     using T = typename Net::Scalar;
     using Clock = std::chrono::steady_clock;
     const Index n = sample_count(X);
@@ -182,15 +185,15 @@ History fit_impl(Net& net, Optimizer& optimizer, const Inputs& X, const Targets&
 /// Trains `net` with `optimizer` on inputs X (Matrix<T> or ByteMatrix, one sample per
 /// column) and targets Y (one-hot Matrix<T> or Labels). Same seed, same result, for
 /// any thread count.
-template <class Net, class Optimizer, class Inputs, class Targets>
-History fit(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y, const FitOptions& options = {},
+template <class Net, class Opt, class Inputs, class Targets>
+History fit(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const FitOptions& options = {},
             const FitCallbacks& callbacks = {}) {
     return detail::fit_impl(net, optimizer, X, Y, detail::NoValidation{}, options, callbacks);
 }
 
 /// As above, evaluating on `validation` after every epoch.
-template <class Net, class Optimizer, class Inputs, class Targets, class VInputs, class VTargets>
-History fit(Net& net, Optimizer& optimizer, const Inputs& X, const Targets& Y,
+template <class Net, class Opt, class Inputs, class Targets, class VInputs, class VTargets>
+History fit(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y,
             const ValidationData<VInputs, VTargets>& validation, const FitOptions& options = {},
             const FitCallbacks& callbacks = {}) {
     return detail::fit_impl(net, optimizer, X, Y, validation, options, callbacks);
