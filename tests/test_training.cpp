@@ -176,7 +176,7 @@ TEST_CASE("fit refuses bad arguments with a message") {
     const sn::Matrix<float> wrong = sn::Matrix<float>::Zero(3, 4);
     CHECK_THROWS_AS(sn::fit(net, sgd, wrong, xor_labels()), std::invalid_argument);
     const sn::Matrix<float> none(2, 0);
-    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, none, sn::Labels()), "scratchnet::fit: the training set is empty",
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, none, sn::Labels()), "scratchnet::fit: the data set is empty",
                          std::invalid_argument);
 }
 

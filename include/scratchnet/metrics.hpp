@@ -25,15 +25,8 @@ namespace detail {
 template <class Net, class Inputs, class Targets, class F>
 void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Index block = 1024) {
     using T = typename Net::Scalar;
+    check_data<Net>(X, Y, "scratchnet::evaluate");
     const Index n = sample_count(X);
-    if (feature_count(X) != Net::input_size)
-        throw std::invalid_argument("scratchnet: inputs have " + std::to_string(feature_count(X)) +
-                                    " rows but the network takes " + std::to_string(Net::input_size));
-    if (sample_count(Y) != n)
-        throw std::invalid_argument("scratchnet: " + std::to_string(n) + " inputs but " +
-                                    std::to_string(sample_count(Y)) + " targets");
-    if (n == 0) throw std::invalid_argument("scratchnet: no samples to evaluate");
-    check_targets(Y, Net::output_size, "scratchnet");
     typename Net::Workspace ws;
     Matrix<T> Xb, Yb;
     std::vector<Index> idx(static_cast<std::size_t>(std::min(block, n)));

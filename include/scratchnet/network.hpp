@@ -126,7 +126,7 @@ public:
     /// Mean loss over the batch; also leaves the forward pass ready for backward(Y).
     T loss(const Matrix<T>& X, const Matrix<T>& Y) {
         const Matrix<T>& P = forward(X);
-        check_targets(Y, X.cols(), "loss");
+        check_targets(Y.rows(), Y.cols(), ws_, "loss");
         return LossType::sum(P, Y) / static_cast<T>(X.cols());
     }
     T loss(const Matrix<T>&&, const Matrix<T>&) = delete;
@@ -135,7 +135,6 @@ public:
     void backward(const Matrix<T>& Y) {
         if (ws_.input == nullptr)
             throw std::logic_error("scratchnet::Network::backward: call forward(X) first");
-        check_targets(Y, ws_.batch, "backward");
         backward(Batch(ws_.input, input_size, ws_.batch), Batch(Y.data(), Y.rows(), Y.cols()), ws_,
                  grads_.data(), T(1) / static_cast<T>(ws_.batch));
     }
@@ -312,14 +311,6 @@ private:
             throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": Y is " + std::to_string(rows) +
                                         " x " + std::to_string(cols) + " but the output for this batch is " +
                                         std::to_string(output_size) + " x " + std::to_string(ws.batch));
-    }
-
-    static void check_targets(const Matrix<T>& Y, Index batch, const char* who) {
-        if (Y.rows() != output_size || Y.cols() != batch)
-            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": Y is " +
-                                        std::to_string(Y.rows()) + " x " + std::to_string(Y.cols()) +
-                                        " but the output for this batch is " + std::to_string(output_size) +
-                                        " x " + std::to_string(batch));
     }
 
     Vector<T> params_;

@@ -102,20 +102,13 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
     static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
     using T = typename Net::Scalar;
     using Clock = std::chrono::steady_clock;
+    check_data<Net>(X, Y, "scratchnet::fit");
     const Index n = sample_count(X);
-    if (feature_count(X) != Net::input_size)
-        throw std::invalid_argument("scratchnet::fit: inputs have " + std::to_string(feature_count(X)) +
-                                    " rows but the network takes " + std::to_string(Net::input_size));
-    if (sample_count(Y) != n)
-        throw std::invalid_argument("scratchnet::fit: " + std::to_string(n) + " inputs but " +
-                                    std::to_string(sample_count(Y)) + " targets");
-    if (n == 0) throw std::invalid_argument("scratchnet::fit: the training set is empty");
     if (options.batch_size <= 0)
         throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
                                     std::to_string(options.batch_size));
     if (options.epochs < 0)
         throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(options.epochs));
-    check_targets(Y, Net::output_size, "scratchnet::fit");
 
     const Index batch_size = std::min(options.batch_size, n);
     const Index full = n / batch_size;

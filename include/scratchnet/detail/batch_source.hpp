@@ -66,6 +66,20 @@ inline void check_targets(const Labels& y, Index classes, const char* who) {
                                         std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
 }
 
+/// Throws unless inputs X and targets Y form a non-empty data set for Net.
+template <class Net, class Inputs, class Targets>
+void check_data(const Inputs& X, const Targets& Y, const std::string& who) {
+    const Index n = sample_count(X);
+    if (feature_count(X) != Net::input_size)
+        throw std::invalid_argument(who + ": inputs have " + std::to_string(feature_count(X)) +
+                                    " rows but the network takes " + std::to_string(Net::input_size));
+    if (sample_count(Y) != n)
+        throw std::invalid_argument(who + ": " + std::to_string(n) + " inputs but " +
+                                    std::to_string(sample_count(Y)) + " targets");
+    if (n == 0) throw std::invalid_argument(who + ": the data set is empty");
+    check_targets(Y, Net::output_size, who.c_str());
+}
+
 /// Index of the largest entry of column j (the predicted or true class).
 template <class D>
 Index argmax_col(const Eigen::MatrixBase<D>& M, Index j) {
