@@ -17,16 +17,21 @@ elseif(MSVC)
   target_compile_options(scratchnet_warnings INTERFACE /W4 $<$<BOOL:${SCRATCHNET_WARNINGS_AS_ERRORS}>:/WX>)
 endif()
 
+# -march=native for the programs we measure and for the native test suite, which
+# runs the code paths (AVX-512 GEMM kernel) those programs run.
+add_library(scratchnet_native INTERFACE)
+if(SCRATCHNET_NATIVE AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(scratchnet_native INTERFACE -march=native)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # On AVX-512 machines g++ 12 warns that _mm256_undefined_pd() is "used
+    # uninitialized" inside its own avx512fintrin.h (GCC bug 105593).
+    target_compile_options(scratchnet_native INTERFACE -Wno-uninitialized -Wno-maybe-uninitialized)
+  endif()
+endif()
+
 # Optimisation for programs whose speed we measure (examples, benchmark).
 add_library(scratchnet_fast INTERFACE)
+target_link_libraries(scratchnet_fast INTERFACE scratchnet_native)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(scratchnet_fast INTERFACE $<$<CONFIG:Release>:-O3>)
-  if(SCRATCHNET_NATIVE)
-    target_compile_options(scratchnet_fast INTERFACE -march=native)
-    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-      # On AVX-512 machines g++ 12 warns that _mm256_undefined_pd() is "used
-      # uninitialized" inside its own avx512fintrin.h (GCC bug 105593).
-      target_compile_options(scratchnet_fast INTERFACE -Wno-uninitialized -Wno-maybe-uninitialized)
-    endif()
-  endif()
 endif()

@@ -9,10 +9,15 @@
 // so a training step at a fixed batch size allocates nothing. The kernel is the
 // same; only its scratch memory lives longer. This uses Eigen 3.4's internal
 // general_matrix_matrix_product, the entry point of its product evaluator.
+//
+// For float on AVX-512 machines a site runs scratchnet's own kernel instead
+// (detail/gemm_kernel.hpp), with its packed panels kept the same way.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/gemm_kernel.hpp"
 
 #include <memory>
+#include <type_traits>
 
 namespace scratchnet::detail {
 
@@ -31,6 +36,19 @@ public:
     void run(Index rows, Index cols, Index depth, const T* a, Index lda, const T* b, Index ldb, T* c, Index ldc,
              T alpha = T(1)) {
         if (rows == 0 || cols == 0 || depth == 0) return;
+#ifdef SCRATCHNET_HAVE_AVX512_GEMM
+        if constexpr (std::is_same_v<T, float>) {
+            constexpr bool a_transposed = OrderA == Eigen::RowMajor;
+            constexpr bool b_transposed = OrderB == Eigen::RowMajor;
+            // resize() keeps the buffer when the size is unchanged: no allocation.
+            apack_.resize(avx512::packed_a_size(rows, depth));
+            bpack_.resize(avx512::packed_b_size(avx512::kNr, depth));
+            avx512::pack_a(a_transposed, rows, depth, a, lda, apack_.data());
+            avx512::gemm(a_transposed, b_transposed, rows, cols, depth, a, lda, apack_.data(), b, ldb, bpack_.data(), c,
+                         ldc, alpha);
+            return;
+        }
+#endif
         if (!blocking_ || rows != rows_ || cols != cols_ || depth != depth_) {
             blocking_ = std::make_unique<Blocking>(rows, cols, depth, 1, true);
             blocking_->allocateAll();
@@ -42,6 +60,9 @@ public:
     }
 
 private:
+#ifdef SCRATCHNET_HAVE_AVX512_GEMM
+    Vector<float> apack_, bpack_;
+#endif
     std::unique_ptr<Blocking> blocking_;
     Index rows_ = -1, cols_ = -1, depth_ = -1;
 };

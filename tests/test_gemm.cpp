@@ -1,0 +1,103 @@
+// The products under every Dense layer: detail::GemmSite computes
+// C += alpha * op(A) * op(B) for the four storage orders a layer uses. This file is
+// built twice: into the portable suite (Eigen's kernel) and, on machines with
+// AVX-512, into the native suite (scratchnet's own kernel), so both paths are held
+// to the same reference.
+#include <doctest/doctest.h>
+#include <scratchnet/detail/gemm.hpp>
+
+#if defined(__AVX512F__) && !defined(SCRATCHNET_HAVE_AVX512_GEMM)
+#error "AVX-512 is enabled but scratchnet's AVX-512 kernel is not compiled in"
+#endif
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace sn = scratchnet;
+
+namespace {
+
+struct Shape {
+    sn::Index m, n, k;
+};
+
+/// Runs one product through a GemmSite and compares every element of C, padding
+/// rows included, with a double-precision reference. The bound is the classic
+/// one for a dot product of length k, |error| <= k u sum|a||b| (u the unit
+/// roundoff), doubled for the final addition into C.
+template <class T, int OrderA, int OrderB>
+void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::mt19937& gen) {
+    constexpr bool ta = OrderA == Eigen::RowMajor;
+    constexpr bool tb = OrderB == Eigen::RowMajor;
+    // Stored shapes, with leading dimensions a little larger than needed.
+    const sn::Index a_rows = ta ? s.k : s.m, a_cols = ta ? s.m : s.k;
+    const sn::Index b_rows = tb ? s.n : s.k, b_cols = tb ? s.k : s.n;
+    const sn::Index lda = a_rows + static_cast<sn::Index>(gen() % 3);
+    const sn::Index ldb = b_rows + static_cast<sn::Index>(gen() % 3);
+    const sn::Index ldc = s.m + static_cast<sn::Index>(gen() % 3);
+    const sn::Matrix<T> A = sn::Matrix<T>::Random(lda, a_cols);
+    const sn::Matrix<T> B = sn::Matrix<T>::Random(ldb, b_cols);
+    sn::Matrix<T> C = sn::Matrix<T>::Random(ldc, s.n);
+    const T alpha = T(0.75);
+
+    const Eigen::MatrixXd Aop = ta ? Eigen::MatrixXd(A.topRows(a_rows).template cast<double>().transpose())
+                                   : Eigen::MatrixXd(A.topRows(a_rows).template cast<double>());
+    const Eigen::MatrixXd Bop = tb ? Eigen::MatrixXd(B.topRows(b_rows).template cast<double>().transpose())
+                                   : Eigen::MatrixXd(B.topRows(b_rows).template cast<double>());
+    Eigen::MatrixXd expected = C.template cast<double>();
+    expected.topRows(s.m) += double(alpha) * Aop * Bop;
+    const Eigen::MatrixXd magnitude = Aop.cwiseAbs() * Bop.cwiseAbs();
+
+    site.run(s.m, s.n, s.k, A.data(), lda, B.data(), ldb, C.data(), ldc, alpha);
+
+    const double u = std::numeric_limits<T>::epsilon() / 2;
+    for (sn::Index j = 0; j < s.n; ++j)
+        for (sn::Index i = 0; i < ldc; ++i) {
+            const double got = double(C(i, j));
+            if (i >= s.m) {
+                REQUIRE(got == expected(i, j));  // rows past m are not C's: untouched
+                continue;
+            }
+            const double bound = 2 * double(s.k + 1) * u * (double(alpha) * magnitude(i, j) + std::abs(expected(i, j)));
+            INFO("m " << s.m << " n " << s.n << " k " << s.k << " at (" << i << ", " << j << ")");
+            REQUIRE(std::abs(got - expected(i, j)) <= bound);
+        }
+}
+
+template <class T, int OrderA, int OrderB>
+void check_orders() {
+    std::mt19937 gen(7);
+    sn::detail::GemmSite<T, OrderA, OrderB> site;  // one site, shapes changing under it
+    // Tails of every kind: m around the 16/32-row panels, n around 12-column panels.
+    for (sn::Index m : {1, 10, 15, 16, 17, 31, 32, 33, 48, 50})
+        for (sn::Index n : {1, 11, 12, 13, 30})
+            for (sn::Index k : {1, 7, 16, 17, 40}) check_product(site, {m, n, k}, gen);
+    // The shapes of the course network's layers, chunk of 64.
+    for (Shape s : {Shape{128, 64, 784}, Shape{128, 784, 64}, Shape{784, 64, 128}, Shape{10, 64, 128}})
+        check_product(site, s, gen);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("GemmSite computes C += alpha op(A) op(B) within the dot-product error bound", T, float, double) {
+    SUBCASE("A B") { check_orders<T, Eigen::ColMajor, Eigen::ColMajor>(); }
+    SUBCASE("A B^T") { check_orders<T, Eigen::ColMajor, Eigen::RowMajor>(); }
+    SUBCASE("A^T B") { check_orders<T, Eigen::RowMajor, Eigen::ColMajor>(); }
+    SUBCASE("A^T B^T") { check_orders<T, Eigen::RowMajor, Eigen::RowMajor>(); }
+}
+
+TEST_CASE("a float product does not depend on how its columns are split into calls") {
+    // What makes a batch's chunks add up to the same bits however they are
+    // scheduled: column j of C depends on column j of op(B) alone.
+    const sn::Index m = 50, n = 100, k = 70;
+    const sn::Matrix<float> A = sn::Matrix<float>::Random(m, k);
+    const sn::Matrix<float> B = sn::Matrix<float>::Random(k, n);
+    sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor> site;
+    sn::Matrix<float> whole = sn::Matrix<float>::Zero(m, n);
+    site.run(m, n, k, A.data(), m, B.data(), k, whole.data(), m);
+    sn::Matrix<float> split = sn::Matrix<float>::Zero(m, n);
+    site.run(m, 64, k, A.data(), m, B.data(), k, split.data(), m);
+    site.run(m, n - 64, k, A.data(), m, B.data() + 64 * k, k, split.data() + 64 * m, m);
+    CHECK((whole.array() == split.array()).all());
+}
