@@ -23,11 +23,12 @@ struct Shape {
 };
 
 /// Runs one product through a GemmSite and compares every element of C, padding
-/// rows included, with a double-precision reference. The bound is the classic
+/// rows included, with a double-precision reference. Without `accumulate` C
+/// starts as NaN, which must not leak into the result. The bound is the classic
 /// one for a dot product of length k, |error| <= k u sum|a||b| (u the unit
 /// roundoff), doubled for the final addition into C.
 template <class T, int OrderA, int OrderB>
-void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::mt19937& gen) {
+void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::mt19937& gen, bool accumulate) {
     constexpr bool ta = OrderA == Eigen::RowMajor;
     constexpr bool tb = OrderB == Eigen::RowMajor;
     // Stored shapes, with leading dimensions a little larger than needed.
@@ -39,6 +40,7 @@ void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::
     const sn::Matrix<T> A = sn::Matrix<T>::Random(lda, a_cols);
     const sn::Matrix<T> B = sn::Matrix<T>::Random(ldb, b_cols);
     sn::Matrix<T> C = sn::Matrix<T>::Random(ldc, s.n);
+    if (!accumulate) C.topRows(s.m).setConstant(std::numeric_limits<T>::quiet_NaN());
     const T alpha = T(0.75);
 
     const Eigen::MatrixXd Aop = ta ? Eigen::MatrixXd(A.topRows(a_rows).template cast<double>().transpose())
@@ -46,10 +48,11 @@ void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::
     const Eigen::MatrixXd Bop = tb ? Eigen::MatrixXd(B.topRows(b_rows).template cast<double>().transpose())
                                    : Eigen::MatrixXd(B.topRows(b_rows).template cast<double>());
     Eigen::MatrixXd expected = C.template cast<double>();
+    if (!accumulate) expected.topRows(s.m).setZero();
     expected.topRows(s.m) += double(alpha) * Aop * Bop;
     const Eigen::MatrixXd magnitude = Aop.cwiseAbs() * Bop.cwiseAbs();
 
-    site.run(s.m, s.n, s.k, A.data(), lda, B.data(), ldb, C.data(), ldc, alpha);
+    site.run(s.m, s.n, s.k, A.data(), lda, B.data(), ldb, C.data(), ldc, alpha, accumulate);
 
     const double u = std::numeric_limits<T>::epsilon() / 2;
     for (sn::Index j = 0; j < s.n; ++j)
@@ -60,7 +63,8 @@ void check_product(sn::detail::GemmSite<T, OrderA, OrderB>& site, Shape s, std::
                 continue;
             }
             const double bound = 2 * double(s.k + 1) * u * (double(alpha) * magnitude(i, j) + std::abs(expected(i, j)));
-            INFO("m " << s.m << " n " << s.n << " k " << s.k << " at (" << i << ", " << j << ")");
+            INFO("m " << s.m << " n " << s.n << " k " << s.k << " accumulate " << accumulate << " at (" << i << ", "
+                      << j << ")");
             REQUIRE(std::abs(got - expected(i, j)) <= bound);
         }
 }
@@ -72,10 +76,12 @@ void check_orders() {
     // Tails of every kind: m around the 16/32-row panels, n around 12-column panels.
     for (sn::Index m : {1, 10, 15, 16, 17, 31, 32, 33, 48, 50})
         for (sn::Index n : {1, 11, 12, 13, 30})
-            for (sn::Index k : {1, 7, 16, 17, 40}) check_product(site, {m, n, k}, gen);
+            for (sn::Index k : {1, 7, 16, 17, 40}) check_product(site, {m, n, k}, gen, (m + n + k) % 2 == 0);
+    // An empty inner dimension: C stays, or becomes zero.
+    for (bool accumulate : {true, false}) check_product(site, {20, 5, 0}, gen, accumulate);
     // The shapes of the course network's layers, chunk of 64.
     for (Shape s : {Shape{128, 64, 784}, Shape{128, 784, 64}, Shape{784, 64, 128}, Shape{10, 64, 128}})
-        check_product(site, s, gen);
+        for (bool accumulate : {true, false}) check_product(site, s, gen, accumulate);
 }
 
 }  // namespace

@@ -95,13 +95,12 @@ public:
         WeightsView dW(grad, Out, In);
         BiasView db(grad + In * Out, Out);
         const Index batch = dZ.cols();
-        dW.setZero();
-        s.dzx.run(Out, In, batch, dZ.data(), Out, X.derived().data(), X.derived().outerStride(), dW.data(), Out);
+        const bool accumulate = false;  // overwrite: no pass to zero them first
+        s.dzx.run(Out, In, batch, dZ.data(), Out, X.derived().data(), X.derived().outerStride(), dW.data(), Out, T(1),
+                  accumulate);
         db.noalias() = dZ.rowwise().sum();
-        if (dX != nullptr) {
-            dX->setZero();
-            s.wdz.run(In, batch, Out, weights_.data(), Out, dZ.data(), Out, dX->data(), In);
-        }
+        if (dX != nullptr)
+            s.wdz.run(In, batch, Out, weights_.data(), Out, dZ.data(), Out, dX->data(), In, T(1), accumulate);
     }
 
 private:

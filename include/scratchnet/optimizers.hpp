@@ -43,6 +43,20 @@ inline void check_rate(const char* who, double value, const char* what) {
 template <class O, class Net>
 concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
 
+/// An optimizer whose update of a parameter reads only that parameter, its
+/// gradient and its own state can also offer the step in two parts:
+///   begin_step(net)         once per step: sizes state, counts steps;
+///   update(net, begin, end) parameters [begin, end), for ranges that together
+///                           cover the network once, in any order, on any thread.
+/// step(net) must equal begin_step(net) followed by update(net, 0, n). fit() uses
+/// the parts to spread the update over its threads, in the same pass that sums the
+/// chunk gradients. All of scratchnet's optimizers offer them.
+template <class O, class Net>
+concept RangeOptimizer = Optimizer<O, Net> && requires(O& optimizer, Net& net, Index begin, Index end) {
+    optimizer.begin_step(net);
+    optimizer.update(net, begin, end);
+};
+
 /// theta <- theta - lr (g + lambda theta).
 class SGD {
 public:
@@ -52,9 +66,16 @@ public:
     }
     template <class Net>
     void step(Net& net) {
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net&) {}
+    template <class Net>
+    void update(Net& net, Index begin, Index end) {
         using T = typename Net::Scalar;
-        auto theta = net.parameters();
-        const auto g = net.gradients();
+        auto theta = net.parameters().segment(begin, end - begin);
+        const auto g = net.gradients().segment(begin, end - begin);
         if (decay_ != 0.0f)
             theta -= T(lr_) * (g + T(decay_) * theta);
         else
@@ -90,10 +111,20 @@ public:
 
     template <class Net>
     void step(Net& net) {
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net&) {
+        state_.get<typename Net::Scalar>(Net::parameter_count);
+    }
+    template <class Net>
+    void update(Net& net, Index begin, Index end) {
         using T = typename Net::Scalar;
-        auto theta = net.parameters();
-        const auto g = net.gradients();
-        Vector<T>& v = state_.get<T>(theta.size());
+        const Index n = end - begin;
+        auto theta = net.parameters().segment(begin, n);
+        const auto g = net.gradients().segment(begin, n);
+        auto v = state_.get<T>(Net::parameter_count).segment(begin, n);  // sized by begin_step: get() only reads
         const T lr(o_.learning_rate), mu(o_.momentum), lambda(o_.weight_decay);
         v = mu * v + g + lambda * theta;
         if (o_.nesterov)
@@ -135,16 +166,28 @@ public:
 
     template <class Net>
     void step(Net& net) {
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net&) {
         using T = typename Net::Scalar;
-        auto theta = net.parameters();
-        const auto g = net.gradients();
-        if (theta.size() != size_) {  // a new network: start the moments afresh
-            size_ = theta.size();
+        if (Net::parameter_count != size_) {  // a new network: start the moments afresh
+            size_ = Net::parameter_count;
             t_ = 0;
         }
-        Vector<T>& m = m_.get<T>(size_);
-        Vector<T>& v = v_.get<T>(size_);
+        m_.get<T>(size_);
+        v_.get<T>(size_);
         ++t_;
+    }
+    template <class Net>
+    void update(Net& net, Index begin, Index end) {
+        using T = typename Net::Scalar;
+        const Index n = end - begin;
+        auto theta = net.parameters().segment(begin, n);
+        const auto g = net.gradients().segment(begin, n);
+        auto m = m_.get<T>(size_).segment(begin, n);  // sized by begin_step: get() only reads
+        auto v = v_.get<T>(size_).segment(begin, n);
         const T b1(o_.beta1), b2(o_.beta2), lambda(o_.weight_decay);
         const T c1 = T(1) - std::pow(b1, T(t_));
         const T c2 = T(1) - std::pow(b2, T(t_));

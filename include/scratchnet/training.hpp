@@ -132,7 +132,7 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
             const Index begin = b * batch_size;
             const Index m = std::min(batch_size, n - begin);
             const Index* idx = order.data() + begin;
-            const auto r = gradient.run(net, m, [&](Index from, Index count, Matrix<T>& Xk, Matrix<T>& Yk) {
+            const auto r = gradient.compute(net, m, [&](Index from, Index count, Matrix<T>& Xk, Matrix<T>& Yk) {
                 gather_inputs(X, idx + from, count, Xk);
                 gather_targets(Y, idx + from, count, Net::output_size, Yk);
             });
@@ -146,7 +146,14 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
                 throw TrainingError("scratchnet::fit: the loss became " +
                                     std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + where);
             }
-            optimizer.step(net);
+            // Only now, with the batch known to be finite, do the parameters move.
+            if constexpr (RangeOptimizer<Opt, Net>) {
+                optimizer.begin_step(net);
+                gradient.sum(net, [&](Index from, Index to) { optimizer.update(net, from, to); });
+            } else {
+                gradient.sum(net, [](Index, Index) {});
+                optimizer.step(net);
+            }
             loss_sum += static_cast<double>(r.loss_sum);
             correct += r.correct;
             seen += m;

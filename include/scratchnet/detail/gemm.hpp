@@ -31,11 +31,16 @@ class GemmSite {
                                                                   Eigen::ColMajor, 1>;
 
 public:
-    /// C (rows x cols, column-major) += alpha * op(A) * op(B), inner dimension depth.
+    /// C (rows x cols, column-major) += alpha * op(A) * op(B), inner dimension depth;
+    /// with accumulate = false, C = alpha * op(A) * op(B) (C's old values unread).
     /// a and b point at the stored matrices; lda/ldb are their outer strides.
     void run(Index rows, Index cols, Index depth, const T* a, Index lda, const T* b, Index ldb, T* c, Index ldc,
-             T alpha = T(1)) {
-        if (rows == 0 || cols == 0 || depth == 0) return;
+             T alpha = T(1), bool accumulate = true) {
+        if (rows == 0 || cols == 0) return;
+        if (depth == 0) {  // an empty product is all zeros
+            if (!accumulate) set_zero(rows, cols, c, ldc);
+            return;
+        }
 #ifdef SCRATCHNET_HAVE_AVX512_GEMM
         if constexpr (std::is_same_v<T, float>) {
             constexpr bool a_transposed = OrderA == Eigen::RowMajor;
@@ -45,10 +50,11 @@ public:
             bpack_.resize(avx512::packed_b_size(avx512::kNr, depth));
             avx512::pack_a(a_transposed, rows, depth, a, lda, apack_.data());
             avx512::gemm(a_transposed, b_transposed, rows, cols, depth, a, lda, apack_.data(), b, ldb, bpack_.data(), c,
-                         ldc, alpha);
+                         ldc, alpha, accumulate);
             return;
         }
 #endif
+        if (!accumulate) set_zero(rows, cols, c, ldc);  // Eigen's kernel only accumulates
         if (!blocking_ || rows != rows_ || cols != cols_ || depth != depth_) {
             blocking_ = std::make_unique<Blocking>(rows, cols, depth, 1, true);
             blocking_->allocateAll();
@@ -60,6 +66,10 @@ public:
     }
 
 private:
+    static void set_zero(Index rows, Index cols, T* c, Index ldc) {
+        for (Index j = 0; j < cols; ++j) Eigen::Map<Vector<T>>(c + j * ldc, rows).setZero();
+    }
+
 #ifdef SCRATCHNET_HAVE_AVX512_GEMM
     Vector<float> apack_, bpack_;
 #endif

@@ -156,12 +156,13 @@ inline __mmask16 row_mask(Index rows, int v) {
     return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1u);
 }
 
-/// C tile (rows x cols, at most 16 V x kNr) += alpha * A tile * panel(B), depth k.
+/// C tile (rows x cols, at most 16 V x kNr) = alpha * A tile * panel(B) (+ C when
+/// accumulating), depth k.
 /// The A tile's column p starts at ap + p * a_step: a packed panel (a_step = 16 V)
 /// or, for a full tile, the stored matrix itself (a_step = lda).
 template <int V>
 [[gnu::noinline]] inline void micro_kernel(Index k, const float* ap, Index a_step, const float* bp, float* c,
-                                           Index ldc, Index rows, Index cols, float alpha) {
+                                           Index ldc, Index rows, Index cols, float alpha, bool accumulate) {
     __m512 acc[V][kNr];
     for (int v = 0; v < V; ++v)
         for (Index j = 0; j < kNr; ++j) acc[v][j] = _mm512_setzero_ps();
@@ -181,18 +182,22 @@ template <int V>
     for (Index j = 0; j < cols; ++j) {
         float* cj = c + j * ldc;
         for (int v = 0; v < V; ++v) {
-            const __m512 old = _mm512_maskz_loadu_ps(mask[v], cj + 16 * v);
-            _mm512_mask_storeu_ps(cj + 16 * v, mask[v], _mm512_fmadd_ps(acc[v][j], alphav, old));
+            const __m512 out = accumulate
+                                   ? _mm512_fmadd_ps(acc[v][j], alphav, _mm512_maskz_loadu_ps(mask[v], cj + 16 * v))
+                                   : _mm512_mul_ps(acc[v][j], alphav);
+            _mm512_mask_storeu_ps(cj + 16 * v, mask[v], out);
         }
     }
 }
 
-/// C (m x n, column-major, ldc) += alpha * op(A) * op(B). op(A) must be packed by
+/// C (m x n, column-major, ldc) = alpha * op(A) * op(B), plus the old C when
+/// accumulating (C's old values are then never read). op(A) must be packed by
 /// pack_a into apack (which leaves out the panels read in place); op(B) is packed
 /// here one panel of kNr columns at a time into bpanel (packed_b_size(kNr, k)
 /// scalars), which then stays in L1 while every row panel of A passes over it.
 inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k, const float* a, Index lda,
-                 const float* apack, const float* b, Index ldb, float* bpanel, float* c, Index ldc, float alpha) {
+                 const float* apack, const float* b, Index ldb, float* bpanel, float* c, Index ldc, float alpha,
+                 bool accumulate) {
     for (Index j0 = 0; j0 < n; j0 += kNr) {
         const Index cols = std::min(kNr, n - j0);
         pack_b(b_transposed, k, cols, b_transposed ? b + j0 : b + j0 * ldb, ldb, bpanel);
@@ -205,9 +210,9 @@ inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k
             const Index step = direct ? lda : width;
             float* ct = c + i0 + j0 * ldc;
             if (width == kMr)
-                micro_kernel<2>(k, at, step, bpanel, ct, ldc, rows, cols, alpha);
+                micro_kernel<2>(k, at, step, bpanel, ct, ldc, rows, cols, alpha, accumulate);
             else
-                micro_kernel<1>(k, at, step, bpanel, ct, ldc, rows, cols, alpha);
+                micro_kernel<1>(k, at, step, bpanel, ct, ldc, rows, cols, alpha, accumulate);
             ap += width * k;
         }
     }
