@@ -159,10 +159,11 @@ inline __mmask16 row_mask(Index rows, int v) {
 /// C tile (rows x cols, at most 16 V x kNr) = alpha * A tile * panel(B) (+ C when
 /// accumulating), depth k.
 /// The A tile's column p starts at ap + p * a_step: a packed panel (a_step = 16 V)
-/// or, for a full tile, the stored matrix itself (a_step = lda).
+/// or, for a full tile, the stored matrix itself (a_step = lda). Likewise row p of
+/// the B panel starts at bp + p * b_step.
 template <int V>
-[[gnu::noinline]] inline void micro_kernel(Index k, const float* ap, Index a_step, const float* bp, float* c,
-                                           Index ldc, Index rows, Index cols, float alpha, bool accumulate) {
+[[gnu::noinline]] inline void micro_kernel(Index k, const float* ap, Index a_step, const float* bp, Index b_step,
+                                           float* c, Index ldc, Index rows, Index cols, float alpha, bool accumulate) {
     __m512 acc[V][kNr];
     for (int v = 0; v < V; ++v)
         for (Index j = 0; j < kNr; ++j) acc[v][j] = _mm512_setzero_ps();
@@ -174,7 +175,7 @@ template <int V>
             for (int v = 0; v < V; ++v) acc[v][j] = _mm512_fmadd_ps(a[v], b, acc[v][j]);
         }
         ap += a_step;
-        bp += kNr;
+        bp += b_step;
     }
     const __m512 alphav = _mm512_set1_ps(alpha);
     __mmask16 mask[V];
@@ -195,12 +196,17 @@ template <int V>
 /// pack_a into apack (which leaves out the panels read in place); op(B) is packed
 /// here one panel of kNr columns at a time into bpanel (packed_b_size(kNr, k)
 /// scalars), which then stays in L1 while every row panel of A passes over it.
+/// A full panel of a transposed op(B) (rows of X^T are contiguous in X) is
+/// read in place instead.
 inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k, const float* a, Index lda,
                  const float* apack, const float* b, Index ldb, float* bpanel, float* c, Index ldc, float alpha,
                  bool accumulate) {
     for (Index j0 = 0; j0 < n; j0 += kNr) {
         const Index cols = std::min(kNr, n - j0);
-        pack_b(b_transposed, k, cols, b_transposed ? b + j0 : b + j0 * ldb, ldb, bpanel);
+        const bool b_direct = b_transposed && cols == kNr;
+        if (!b_direct) pack_b(b_transposed, k, cols, b_transposed ? b + j0 : b + j0 * ldb, ldb, bpanel);
+        const float* bp = b_direct ? b + j0 : bpanel;
+        const Index b_step = b_direct ? ldb : kNr;
         const float* ap = apack;
         for (Index i0 = 0; i0 < m; i0 += kMr) {
             const Index width = panel_rows(m, i0);
@@ -210,9 +216,9 @@ inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k
             const Index step = direct ? lda : width;
             float* ct = c + i0 + j0 * ldc;
             if (width == kMr)
-                micro_kernel<2>(k, at, step, bpanel, ct, ldc, rows, cols, alpha, accumulate);
+                micro_kernel<2>(k, at, step, bp, b_step, ct, ldc, rows, cols, alpha, accumulate);
             else
-                micro_kernel<1>(k, at, step, bpanel, ct, ldc, rows, cols, alpha, accumulate);
+                micro_kernel<1>(k, at, step, bp, b_step, ct, ldc, rows, cols, alpha, accumulate);
             ap += width * k;
         }
     }
