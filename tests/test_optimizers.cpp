@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -109,4 +110,32 @@ TEST_CASE("the Optimizer concept accepts the three optimizers and refuses a type
     static_assert(sn::Optimizer<sn::Adam, Linear>);
     static_assert(!sn::Optimizer<int, Linear>);
     CHECK(sn::Optimizer<sn::Adam, Linear>);
+}
+
+TEST_CASE("begin_step plus update over any ranges equals step, for every optimizer") {
+    // fit() updates parameters in blocks on several threads; the parts must add
+    // up to the same step exactly, over several steps (state and step counts).
+    auto check = [](auto make) {
+        Linear whole(1), parts(1);
+        auto a = make();
+        auto b = make();
+        for (int step = 0; step < 3; ++step) {
+            whole.gradients().setRandom();
+            parts.gradients() = whole.gradients();
+            a.step(whole);
+            b.begin_step(parts);
+            const sn::Index n = Linear::parameter_count;
+            // uneven ranges, in reverse order
+            for (sn::Index end = n; end > 0;) {
+                const sn::Index begin = std::max<sn::Index>(0, end - 3);
+                b.update(parts, begin, end);
+                end = begin;
+            }
+            REQUIRE(whole.parameters() == parts.parameters());
+        }
+    };
+    check([] { return sn::SGD{0.1f, 0.01f}; });
+    check([] { return sn::Momentum{0.1f, 0.9f, true}; });
+    check([] { return sn::Momentum{0.1f, 0.5f, false}; });
+    check([] { return sn::Adam{sn::AdamOptions{.learning_rate = 0.01f, .weight_decay = 0.001f}}; });
 }

@@ -92,6 +92,52 @@ TEST_CASE("1 and 2 threads give bit-identical parameters") {
     CHECK(one.parameters() == two.parameters());
 }
 
+namespace {
+// Wider than one block (8192 parameters) of fit's summing pass, so blocks fall to
+// different threads: 2 -> 300 -> 40 -> 2 has 13,562 parameters.
+using WideNet = sn::Network<sn::Dense<2, 300>, sn::ReLU, sn::Dense<300, 40>, sn::Tanh, sn::Dense<40, 2>, sn::Softmax,
+                            sn::CrossEntropy>;
+
+template <class Opt>
+WideNet fit_wide(Opt optimizer, unsigned threads) {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(150, X, y);
+    WideNet net(4);
+    sn::fit(net, optimizer, X, y, {.epochs = 2, .batch_size = 100, .seed = 5, .threads = threads, .chunk_size = 32});
+    return net;
+}
+
+/// An optimizer with step() only: fit sums the whole gradient, then calls it.
+struct StepOnlySGD {
+    sn::SGD sgd;
+    template <class Net>
+    void step(Net& net) {
+        sgd.step(net);
+    }
+};
+}  // namespace
+
+TEST_CASE("1, 2 and 3 threads give bit-identical parameters with every optimizer, blocks split across threads") {
+    static_assert(WideNet::parameter_count > 8192);
+    const auto same_for_all_threads = [](auto make) {
+        const WideNet one = fit_wide(make(), 1);
+        CHECK(one.parameters() == fit_wide(make(), 2).parameters());
+        CHECK(one.parameters() == fit_wide(make(), 3).parameters());
+        CHECK(one.parameters() != WideNet(4).parameters());  // it did train
+    };
+    SUBCASE("SGD with weight decay") { same_for_all_threads([] { return sn::SGD{0.05f, 1e-4f}; }); }
+    SUBCASE("Nesterov momentum") { same_for_all_threads([] { return sn::Momentum{0.05f, 0.9f, true}; }); }
+    SUBCASE("Adam") { same_for_all_threads([] { return sn::Adam{0.01f}; }); }
+}
+
+TEST_CASE("an optimizer with only step() trains exactly like one that offers update ranges") {
+    static_assert(sn::RangeOptimizer<sn::SGD, WideNet>);
+    static_assert(!sn::RangeOptimizer<StepOnlySGD, WideNet>);
+    for (unsigned threads : {1u, 2u})
+        CHECK(fit_wide(StepOnlySGD{sn::SGD{0.05f}}, threads).parameters() == fit_wide(sn::SGD{0.05f}, 1).parameters());
+}
+
 TEST_CASE("a final partial batch is trained on unless drop_last asks otherwise") {
     sn::Matrix<float> X;
     sn::Labels y;
