@@ -327,7 +327,7 @@ int main(int argc, char** argv) {
         const std::pair<const char*, const char*> files[] = {
             {"train-images", "idx3"}, {"train-labels", "idx1"}, {"t10k-images", "idx3"}, {"t10k-labels", "idx1"}};
         for (const auto& [stem, idx] : files)
-            gzip_file(sn::detail::find_mnist_file(data_dir, stem, idx),
+            gzip_file(fs::path(sn::detail::find_mnist_file(data_dir, stem, idx).string()),
                       gz / (std::string(stem) + "-" + idx + "-ubyte.gz"));
         rows.push_back({"load the four MNIST files, gzip", time_median(reps, [&] { (void)sn::load_mnist_bytes(gz); }), "s"});
         fs::remove_all(gz);

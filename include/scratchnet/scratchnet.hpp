@@ -13,6 +13,7 @@
 #include "scratchnet/network.hpp"
 #include "scratchnet/neuron.hpp"
 #include "scratchnet/optimizers.hpp"
+#include "scratchnet/path.hpp"
 #include "scratchnet/progress.hpp"
 #include "scratchnet/serialize.hpp"
 #include "scratchnet/training.hpp"

@@ -15,6 +15,7 @@
 // any mismatch throws ModelError saying what differs; the network is then unchanged.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/path.hpp"
 
 #include <zlib.h>
 
@@ -23,7 +24,6 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <ostream>
@@ -106,8 +106,8 @@ void save(const Net& net, std::ostream& out) {
 
 /// Writes net's parameters and architecture to a file (replaced if it exists).
 template <class Net>
-void save(const Net& net, const std::filesystem::path& path) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+void save(const Net& net, const Path& path) {
+    std::ofstream out(path.string(), std::ios::binary | std::ios::trunc);
     if (!out) throw ModelError("scratchnet::save: " + path.string() + ": cannot open for writing");
     save(net, out);
     out.close();
@@ -168,11 +168,10 @@ void load(Net& net, std::istream& in, const std::string& name = "<stream>") {
 
 /// Reads a model file written by save() into net (see the stream overload).
 template <class Net>
-void load(Net& net, const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
+void load(Net& net, const Path& path) {
+    if (detail::file_status(path).kind == detail::FileKind::directory)
         throw ModelError("scratchnet::load: " + path.string() + ": is a directory, not a file");
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path.string(), std::ios::binary);
     if (!in) throw ModelError("scratchnet::load: " + path.string() + ": cannot open the file");
     load(net, in, path.string());
 }

@@ -16,6 +16,8 @@
 //     the gzip stream (concatenated gzip members included).
 // Every failure throws IdxError naming the file and the reason.
 
+#include "scratchnet/path.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,7 +26,6 @@
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -58,7 +59,7 @@ namespace detail {
 /// CRC-32 and length must match, and nothing may follow it.
 class IdxSource {
 public:
-    IdxSource(const std::filesystem::path& path, const std::string& who) : who_(who), in_(1u << 16) {
+    IdxSource(const Path& path, const std::string& who) : who_(who), in_(1u << 16) {
         file_ = std::fopen(path.c_str(), "rb");
         if (file_ == nullptr) fail("cannot open the file");
         try {
@@ -208,24 +209,22 @@ inline IdxHeader read_idx_header(IdxSource& in, const IdxOptions& options) {
 
 /// The dimensions an IDX file's header declares, checking the header only (the
 /// data is not read). Lets a caller compare files before loading any of them.
-inline std::vector<std::size_t> read_idx_dims(const std::filesystem::path& path, const IdxOptions& options = {}) {
+inline std::vector<std::size_t> read_idx_dims(const Path& path, const IdxOptions& options = {}) {
     const std::string who = "scratchnet::read_idx: " + path.string() + ": ";
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw IdxError(who + "is a directory, not a file");
+    if (detail::file_status(path).kind == detail::FileKind::directory)
+        throw IdxError(who + "is a directory, not a file");
     detail::IdxSource in(path, who);
     return detail::read_idx_header(in, options).dims;
 }
 
 /// Reads an unsigned-byte IDX file, raw or gzip'd. Throws IdxError on any defect.
-inline IdxArray read_idx(const std::filesystem::path& path, const IdxOptions& options = {}) {
+inline IdxArray read_idx(const Path& path, const IdxOptions& options = {}) {
     const std::string who = "scratchnet::read_idx: " + path.string() + ": ";
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) throw IdxError(who + "no such file");
-    if (std::filesystem::is_directory(status)) throw IdxError(who + "is a directory, not a file");
-    if (!std::filesystem::is_regular_file(status)) throw IdxError(who + "is not a regular file");
-    const std::uint64_t file_size = std::filesystem::file_size(path, ec);
-    if (ec) throw IdxError(who + "cannot read its size");
+    const detail::FileStatus status = detail::file_status(path);
+    if (status.kind == detail::FileKind::missing) throw IdxError(who + "no such file");
+    if (status.kind == detail::FileKind::directory) throw IdxError(who + "is a directory, not a file");
+    if (status.kind != detail::FileKind::regular) throw IdxError(who + "is not a regular file");
+    const std::uint64_t file_size = status.size;
 
     detail::IdxHeader h;
     bool compressed = false;

@@ -7,9 +7,9 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/idx.hpp"
 #include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/path.hpp"
 
 #include <array>
-#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -17,7 +17,7 @@ namespace scratchnet {
 
 /// Images kept as bytes, one image per column (rows*cols x N, 0..255). A quarter
 /// of the memory of floats; fit() and evaluate() convert each batch as they go.
-inline ByteMatrix read_mnist_image_bytes(const std::filesystem::path& path, const IdxOptions& options = {}) {
+inline ByteMatrix read_mnist_image_bytes(const Path& path, const IdxOptions& options = {}) {
     IdxArray raw = read_idx(path, options);
     const std::string who = "scratchnet::read_mnist_images: " + path.string() + ": ";
     if (raw.dims.size() != 3)
@@ -34,12 +34,12 @@ inline ByteMatrix read_mnist_image_bytes(const std::filesystem::path& path, cons
 }
 
 /// Images as floats in [0, 1], one image per column (784 x N for MNIST).
-inline Matrix<float> read_mnist_images(const std::filesystem::path& path, const IdxOptions& options = {}) {
+inline Matrix<float> read_mnist_images(const Path& path, const IdxOptions& options = {}) {
     return read_mnist_image_bytes(path, options).cast<float>() * (1.0f / 255.0f);
 }
 
 /// Labels as integers, checked to lie in 0..classes-1 (0..9 for MNIST).
-inline Labels read_mnist_labels(const std::filesystem::path& path, int classes = 10, const IdxOptions& options = {}) {
+inline Labels read_mnist_labels(const Path& path, int classes = 10, const IdxOptions& options = {}) {
     IdxArray raw = read_idx(path, options);
     const std::string who = "scratchnet::read_mnist_labels: " + path.string() + ": ";
     if (raw.dims.size() != 1)
@@ -79,20 +79,20 @@ struct MnistSet {
 namespace detail {
 
 /// The file for `stem` ("train-images", "idx3") in dir, in any usual spelling.
-inline std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const std::string& stem,
+inline Path find_mnist_file(const Path& dir, const std::string& stem,
                                              const std::string& idx) {
     const std::array<std::string, 4> names{stem + "-" + idx + "-ubyte", stem + "-" + idx + "-ubyte.gz",
                                            stem + "." + idx + "-ubyte", stem + "." + idx + "-ubyte.gz"};
     for (const auto& name : names) {
         const auto p = dir / name;
-        if (std::filesystem::exists(p)) return p;
+        if (file_status(p).kind != FileKind::missing) return p;
     }
     throw IdxError("scratchnet::load_mnist: " + dir.string() + ": no " + names[0] + " (tried " + names[0] + ", " +
                    names[1] + ", " + names[2] + ", " + names[3] + ")");
 }
 
 template <class Images, class ReadImages>
-MnistSplit<Images> load_split(const std::filesystem::path& dir, const std::string& prefix, ReadImages read_images,
+MnistSplit<Images> load_split(const Path& dir, const std::string& prefix, ReadImages read_images,
                               const IdxOptions& options) {
     const auto image_path = find_mnist_file(dir, prefix + "-images", "idx3");
     const auto label_path = find_mnist_file(dir, prefix + "-labels", "idx1");
@@ -111,8 +111,8 @@ MnistSplit<Images> load_split(const std::filesystem::path& dir, const std::strin
 }
 
 template <class Images, class ReadImages>
-MnistSet<Images> load_mnist_as(const std::filesystem::path& dir, ReadImages read_images, const IdxOptions& options) {
-    if (!std::filesystem::is_directory(dir))
+MnistSet<Images> load_mnist_as(const Path& dir, ReadImages read_images, const IdxOptions& options) {
+    if (file_status(dir).kind != FileKind::directory)
         throw IdxError("scratchnet::load_mnist: " + dir.string() + ": not a directory");
     MnistSet<Images> set{load_split<Images>(dir, "train", read_images, options),
                          load_split<Images>(dir, "t10k", read_images, options)};
@@ -126,15 +126,15 @@ MnistSet<Images> load_mnist_as(const std::filesystem::path& dir, ReadImages read
 }  // namespace detail
 
 /// The four MNIST files of `dir` (train-*, t10k-*), images as floats in [0, 1].
-inline MnistSet<Matrix<float>> load_mnist(const std::filesystem::path& dir, const IdxOptions& options = {}) {
+inline MnistSet<Matrix<float>> load_mnist(const Path& dir, const IdxOptions& options = {}) {
     return detail::load_mnist_as<Matrix<float>>(
-        dir, [](const std::filesystem::path& p, const IdxOptions& o) { return read_mnist_images(p, o); }, options);
+        dir, [](const Path& p, const IdxOptions& o) { return read_mnist_images(p, o); }, options);
 }
 
 /// As load_mnist(), images kept as bytes (47 MB instead of 188 MB for the training set).
-inline MnistSet<ByteMatrix> load_mnist_bytes(const std::filesystem::path& dir, const IdxOptions& options = {}) {
+inline MnistSet<ByteMatrix> load_mnist_bytes(const Path& dir, const IdxOptions& options = {}) {
     return detail::load_mnist_as<ByteMatrix>(
-        dir, [](const std::filesystem::path& p, const IdxOptions& o) { return read_mnist_image_bytes(p, o); },
+        dir, [](const Path& p, const IdxOptions& o) { return read_mnist_image_bytes(p, o); },
         options);
 }
 
