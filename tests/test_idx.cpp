@@ -147,6 +147,21 @@ TEST_CASE("read_idx rejects each kind of bad raw file, naming the file and the r
     check_rejected(dir / "a-directory", "is a directory");
 }
 
+TEST_CASE("file names come as std::filesystem::path, std::string or const char*") {
+    TempDir dir;
+    const Bytes payload = iota_bytes(6);
+    const fs::path file = dir / "six-idx1-ubyte";
+    write(file, idx({6}, payload));
+    const std::string name = file.string();
+    CHECK(sn::read_idx(file).data == payload);
+    CHECK(sn::read_idx(name).data == payload);
+    CHECK(sn::read_idx(name.c_str()).data == payload);
+    CHECK((sn::Path("dir") / "file").string() == "dir/file");
+    CHECK((sn::Path("dir/") / "file").string() == "dir/file");
+    // A character device exists but is no file to read.
+    check_rejected("/dev/null", "is not a regular file");
+}
+
 TEST_CASE("read_idx refuses a declared size above the configured cap before reading data") {
     TempDir dir;
     write(dir / "f", idx({1000}, iota_bytes(1000)));
