@@ -107,6 +107,7 @@ inline void pack_a(bool transposed, Index m, Index k, const float* a, Index lda,
         const Index width = panel_rows(m, i0);
         const Index rows = std::min(width, m - i0);
         if (a_in_place(transposed, m, i0)) {
+            // the kernel reads this panel from a itself
         } else if (!transposed) {
             for (Index p = 0; p < k; ++p) {
                 const float* src = a + i0 + p * lda;
