@@ -10,6 +10,7 @@
 #include "scratchnet/core.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -51,8 +52,13 @@ concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
 /// step(net) must equal begin_step(net) followed by update(net, 0, n). fit() uses
 /// the parts to spread the update over its threads, in the same pass that sums the
 /// chunk gradients. All of scratchnet's optimizers offer them.
+///
+/// A class opts in by naming itself: `using range_update = ItsOwnName;`. A class
+/// derived from one of these (say, to clip gradients in its own step()) inherits
+/// the other class's name, so fit() keeps calling its step().
 template <class O, class Net>
 concept RangeOptimizer = Optimizer<O, Net> && requires(O& optimizer, Net& net, Index begin, Index end) {
+    requires std::same_as<typename O::range_update, O>;
     optimizer.begin_step(net);
     optimizer.update(net, begin, end);
 };
@@ -60,6 +66,7 @@ concept RangeOptimizer = Optimizer<O, Net> && requires(O& optimizer, Net& net, I
 /// theta <- theta - lr (g + lambda theta).
 class SGD {
 public:
+    using range_update = SGD;  // see RangeOptimizer
     explicit SGD(float learning_rate, float weight_decay = 0.0f) : lr_(learning_rate), decay_(weight_decay) {
         detail::check_rate("SGD", lr_, "learning rate");
         detail::check_rate("SGD", decay_, "weight decay");
@@ -101,6 +108,7 @@ struct MomentumOptions {
 /// form used by PyTorch and Keras, with g including weight decay).
 class Momentum {
 public:
+    using range_update = Momentum;  // see RangeOptimizer
     explicit Momentum(MomentumOptions options) : o_(options) {
         detail::check_rate("Momentum", o_.learning_rate, "learning rate");
         detail::check_rate("Momentum", o_.momentum, "momentum");
@@ -152,6 +160,7 @@ struct AdamOptions {
 /// theta <- theta - lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
 class Adam {
 public:
+    using range_update = Adam;  // see RangeOptimizer
     explicit Adam(AdamOptions options = {}) : o_(options) {
         detail::check_rate("Adam", o_.learning_rate, "learning rate");
         detail::check_rate("Adam", o_.weight_decay, "weight decay");

@@ -4,7 +4,7 @@
 // Why not std::filesystem::path? Including <filesystem> costs every translation
 // unit that includes scratchnet.hpp 0.4 s of compile time (measured with g++ 12),
 // for three queries (does it exist, is it a directory, how big is it) that
-// <sys/stat.h> answers on POSIX and Windows alike. Path converts implicitly from
+// POSIX's stat() answers. Path converts implicitly from
 // std::string, const char* and std::filesystem::path (anything with .string()),
 // so callers pass whichever they hold.
 

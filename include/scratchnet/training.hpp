@@ -137,6 +137,7 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
                 gather_targets(Y, idx + from, count, Net::output_size, Yk);
             });
             if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) {
+                gradient.sum(net, [](Index, Index) {});  // the whole gradient, for whoever inspects it
                 const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                           " of " + std::to_string(batches) + " (try a smaller learning rate)";
                 if (r.nonfinite_layer >= 0)

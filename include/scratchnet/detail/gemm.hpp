@@ -11,7 +11,10 @@
 // general_matrix_matrix_product, the entry point of its product evaluator.
 //
 // For float on AVX-512 machines a site runs scratchnet's own kernel instead
-// (detail/gemm_kernel.hpp), with its packed panels kept the same way.
+// (detail/gemm_kernel.hpp), with its packed panels kept the same way. Which one
+// is compiled depends on the target flags, and so does this class's layout: as
+// with Eigen's own alignment settings, every translation unit of a program must
+// be built with the same -march.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm_kernel.hpp"

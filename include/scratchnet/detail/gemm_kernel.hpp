@@ -193,7 +193,7 @@ template <int V>
 }
 
 /// C (m x n, column-major, ldc) = alpha * op(A) * op(B), plus the old C when
-/// accumulating (C's old values are then never read). op(A) must be packed by
+/// accumulating (otherwise C's old values are never read). op(A) must be packed by
 /// pack_a into apack (which leaves out the panels read in place); op(B) is packed
 /// here one panel of kNr columns at a time into bpanel (packed_b_size(kNr, k)
 /// scalars), which then stays in L1 while every row panel of A passes over it.
