@@ -215,6 +215,9 @@ TEST_CASE("MNIST images are pixels x count floats in [0, 1], laid out column by 
     CHECK(X(5, 1) == doctest::Approx(static_cast<float>((784 + 5) % 256) / 255.0f));
     CHECK(X.maxCoeff() == 1.0f);  // byte 255 maps to exactly 1
     CHECK(X.minCoeff() == 0.0f);
+    // The same bits as the conversion fit() applies to each batch of bytes.
+    const sn::ByteMatrix B = sn::read_mnist_image_bytes(dir / "imgs");
+    CHECK((X.array() == B.cast<float>().array() * (1.0f / 255.0f)).all());
     write(dir / "labels-as-images", idx({3}, {1, 2, 3}));
     CHECK_THROWS_WITH_AS(sn::read_mnist_images(dir / "labels-as-images"),
                          doctest::Contains("expected 3 dimensions (count x rows x cols), the file has 1"), sn::IdxError);

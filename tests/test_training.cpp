@@ -283,4 +283,9 @@ TEST_CASE("confusion matrix counts true class by row, predicted by column") {
     CHECK(C(1, 0) == 1);
     CHECK(C.sum() == 5);
     CHECK(sn::accuracy(pred, truth) == doctest::Approx(0.6));
+    CHECK_THROWS_WITH_AS(sn::confusion_matrix(pred, truth, 0), doctest::Contains("classes must be positive, got 0"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(sn::confusion_matrix(pred, truth, 2), doctest::Contains("label of sample 2 is outside 0..1"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(sn::accuracy(pred, sn::Labels(4)), std::invalid_argument);
 }

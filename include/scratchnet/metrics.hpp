@@ -67,14 +67,20 @@ double accuracy(const Net& net, const Inputs& X, const Targets& Y) {
 inline double accuracy(const Labels& predicted, const Labels& truth) {
     if (predicted.size() != truth.size() || truth.size() == 0)
         throw std::invalid_argument("scratchnet::accuracy: label vectors differ in size or are empty");
-    return static_cast<double>((predicted.array() == truth.array()).count()) / static_cast<double>(truth.size());
+    Index agree = 0;
+    for (Index i = 0; i < truth.size(); ++i) agree += predicted[i] == truth[i] ? 1 : 0;
+    return static_cast<double>(agree) / static_cast<double>(truth.size());
 }
 
 /// C(i, j) = number of samples of true class i predicted as class j.
 inline Eigen::MatrixXi confusion_matrix(const Labels& predicted, const Labels& truth, Index classes) {
     if (predicted.size() != truth.size())
         throw std::invalid_argument("scratchnet::confusion_matrix: label vectors differ in size");
-    Eigen::MatrixXi C = Eigen::MatrixXi::Zero(classes, classes);
+    if (classes <= 0)
+        throw std::invalid_argument("scratchnet::confusion_matrix: classes must be positive, got " +
+                                    std::to_string(classes));
+    Eigen::MatrixXi C(classes, classes);
+    std::fill_n(C.data(), C.size(), 0);
     for (Index i = 0; i < truth.size(); ++i) {
         if (truth[i] < 0 || truth[i] >= classes || predicted[i] < 0 || predicted[i] >= classes)
             throw std::invalid_argument("scratchnet::confusion_matrix: label of sample " + std::to_string(i) +

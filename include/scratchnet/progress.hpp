@@ -4,9 +4,9 @@
 // pipe, CI) one plain line per epoch. It writes only to the stream it is given;
 // the rest of the library never prints.
 
+#include "scratchnet/detail/monotonic_clock.hpp"
 #include "scratchnet/training.hpp"
 
-#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <ostream>
@@ -56,8 +56,8 @@ public:
 
 private:
     void draw(const BatchProgress& p) {
-        const auto now = std::chrono::steady_clock::now();
-        if (p.batch != p.batches && now - last_draw_ < std::chrono::milliseconds(100)) return;
+        const double now = detail::monotonic_seconds();
+        if (p.batch != p.batches && now - last_draw_ < 0.1) return;
         last_draw_ = now;
         constexpr int width = 30;
         const double done = static_cast<double>(p.batch) / static_cast<double>(p.batches);
@@ -87,7 +87,7 @@ private:
     std::ostream& out_;
     bool interactive_;
     int epochs_ = 0;
-    std::chrono::steady_clock::time_point last_draw_{};
+    double last_draw_ = -1.0;  // monotonic seconds; -1: never drawn
 };
 
 }  // namespace scratchnet

@@ -8,10 +8,10 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/batch_gradient.hpp"
 #include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/detail/monotonic_clock.hpp"
 #include "scratchnet/metrics.hpp"
 #include "scratchnet/optimizers.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -101,7 +101,6 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
                  const FitOptions& options, const FitCallbacks& callbacks) {
     static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
     using T = typename Net::Scalar;
-    using Clock = std::chrono::steady_clock;
     check_data<Net>(X, Y, "scratchnet::fit");
     const Index n = sample_count(X);
     if (options.batch_size <= 0)
@@ -124,7 +123,7 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
     history.reserve(static_cast<std::size_t>(options.epochs));  // no allocation between epochs
     for (int epoch = 1; epoch <= options.epochs; ++epoch) {
         if (options.shuffle) shuffle(order.begin(), order.end(), rng);
-        const auto start = Clock::now();
+        const double start = monotonic_seconds();
         double loss_sum = 0.0;
         Index correct = 0, seen = 0;
         bool stop = false;
@@ -160,13 +159,13 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
             seen += m;
             if (callbacks.on_batch) {
                 const BatchProgress p{epoch, options.epochs, b + 1, batches, seen, n, loss_sum / static_cast<double>(seen),
-                                      std::chrono::duration<double>(Clock::now() - start).count()};
+                                      monotonic_seconds() - start};
                 stop = !callbacks.on_batch(p);
             }
         }
         EpochRecord record;
         record.epoch = epoch;
-        record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        record.seconds = monotonic_seconds() - start;
         record.loss = loss_sum / static_cast<double>(seen);
         record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
         if constexpr (!std::is_same_v<Validation, NoValidation>) {

@@ -26,7 +26,6 @@
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>

@@ -9,7 +9,9 @@
 #include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/path.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -27,15 +29,22 @@ inline ByteMatrix read_mnist_image_bytes(const Path& path, const IdxOptions& opt
     if (raw.dims[1] == 0 || raw.dims[2] == 0)
         throw IdxError(who + "images of " + std::to_string(raw.dims[1]) + " x " + std::to_string(raw.dims[2]) +
                        " pixels are empty");
-    const auto pixels = static_cast<Index>(raw.dims[1] * raw.dims[2]);
     // IDX stores image after image, each row-major: exactly a column-major
-    // (pixels x count) matrix, so one copy and no reordering.
-    return Eigen::Map<const ByteMatrix>(raw.data.data(), pixels, static_cast<Index>(raw.dims[0]));
+    // (pixels x count) matrix, so one copy and no reordering. (A plain copy
+    // rather than an Eigen expression: this inline function is compiled in every
+    // file that includes scratchnet, used or not.)
+    ByteMatrix images(static_cast<Index>(raw.dims[1] * raw.dims[2]), static_cast<Index>(raw.dims[0]));
+    std::copy(raw.data.begin(), raw.data.end(), images.data());
+    return images;
 }
 
 /// Images as floats in [0, 1], one image per column (784 x N for MNIST).
 inline Matrix<float> read_mnist_images(const Path& path, const IdxOptions& options = {}) {
-    return read_mnist_image_bytes(path, options).cast<float>() * (1.0f / 255.0f);
+    const ByteMatrix bytes = read_mnist_image_bytes(path, options);
+    Matrix<float> images(bytes.rows(), bytes.cols());
+    std::transform(bytes.data(), bytes.data() + bytes.size(), images.data(),
+                   [](std::uint8_t v) { return static_cast<float>(v) * (1.0f / 255.0f); });
+    return images;
 }
 
 /// Labels as integers, checked to lie in 0..classes-1 (0..9 for MNIST).
