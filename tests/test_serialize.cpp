@@ -113,6 +113,36 @@ TEST_CASE("load says how the file's architecture differs from the network's") {
 TEST_CASE("load of a missing file or a directory names it") {
     Small net(1);
     CHECK_THROWS_WITH_AS(sn::load(net, fs::path("/nonexistent/model.snm")),
-                         "scratchnet::load: /nonexistent/model.snm: cannot open the file", sn::ModelError);
+                         "scratchnet::load: /nonexistent/model.snm: cannot open the file: No such file or directory",
+                         sn::ModelError);
     CHECK_THROWS_WITH_AS(sn::load(net, fs::temp_directory_path()), doctest::Contains("is a directory"), sn::ModelError);
+    CHECK_THROWS_WITH_AS(sn::save(net, fs::path("/nonexistent/model.snm")),
+                         "scratchnet::save: /nonexistent/model.snm: cannot open for writing: No such file or directory",
+                         sn::ModelError);
+}
+
+TEST_CASE("load from a file rejects truncation and trailing bytes as the stream overload does") {
+    const fs::path file = fs::temp_directory_path() / "scratchnet-damaged.snm";
+    const auto error_from_file = [&](const std::string& bytes) -> std::string {
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+        Small net(1);
+        const sn::Vector<float> before = net.parameters();
+        try {
+            sn::load(net, file);
+        } catch (const sn::ModelError& e) {
+            CHECK(net.parameters() == before);
+            return e.what();
+        }
+        return "no error";
+    };
+    const std::string good = saved(Small(3));
+    const std::string name = "scratchnet::load: " + file.string() + ": ";
+    CHECK(error_from_file(good) == "no error");
+    CHECK(error_from_file("") == name + "the file is empty");
+    CHECK(error_from_file(good.substr(0, 12)) == name + "the file ends inside the header");
+    // 26 float parameters (3*4+4 + 4*2+2) and a 4-byte CRC: 108 bytes after the header.
+    CHECK(error_from_file(good.substr(0, good.size() - 1)) ==
+          name + "the file ends inside the parameters and checksum (107 of 108 bytes)");
+    CHECK(error_from_file(good + "x") == name + "unexpected bytes after the checksum");
+    fs::remove(file);
 }
