@@ -34,6 +34,14 @@ struct LayerPack {
 };
 template <class T, class... Parts, std::size_t... Is>
 auto split_layers(std::index_sequence<Is...>) -> LayerPack<T, nth_t<Is, Parts...>...>;
+
+template <class Net>
+class BatchGradient;
+
+template <class L>
+inline constexpr bool is_dense_spec = false;
+template <Index In, Index Out>
+inline constexpr bool is_dense_spec<Dense<In, Out, void>> = true;
 }  // namespace detail
 
 template <class T, class... Parts>
@@ -232,6 +240,51 @@ public:
     }
 
 private:
+    // -- for detail::BatchGradient, which splits the first layer's products by rows --
+
+    template <class>
+    friend class detail::BatchGradient;
+
+    /// Whether layer 0 is a Dense layer; its outputs, and its parameter count.
+    static constexpr bool first_layer_dense = detail::is_dense_spec<spec_t<0>>;
+    static constexpr Index first_width = Plan::width_out[0];
+    static constexpr Index first_parameter_count = Plan::parameter_counts[0];
+
+    static Matrix<T>& first_output(Workspace& ws) { return ws.out[Plan::buffer[0]]; }
+    static const Matrix<T>& first_delta(const Workspace& ws) { return ws.delta[Plan::buffer[0]]; }
+
+    /// forward() from layer 1 on, with layer 0's output for `batch` columns
+    /// already in first_output(ws) (and checked for NaN there, as forward() does).
+    const Matrix<T>& forward_after_first(Workspace& ws, Index batch) const {
+        Matrix<T>& Z = first_output(ws);
+        ws.input = Z.data();  // marks the pass as done; backward_after_first() needs no X
+        ws.batch = batch;
+        ws.nonfinite_layer = -1;
+        note_nonfinite<0>(Z, ws);
+        const Batch X(Z.data(), Z.rows(), batch);  // stands in for the inputs: only its width is read
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (forward_layer<Is + 1>(X, ws), ...);
+        }(std::make_index_sequence<depth - 1>{});
+        return ws.out[Plan::buffer[depth - 1]];
+    }
+
+    /// backward() down to, not into, layer 0: its parameters' gradient is left
+    /// alone in grad, and dL/dZ of layer 0 is left in first_delta(ws).
+    void backward_after_first(const Batch& Y, Workspace& ws, T* grad, T scale) const {
+        check_targets(Y.rows(), Y.cols(), ws, "backward");
+        const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
+        Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
+        dP.resize(P.rows(), P.cols());
+        if constexpr (fused)
+            FusedGradient<spec_t<depth - 1>, LossType>::apply(P, Y, scale, dP);
+        else
+            LossType::gradient(P, Y, scale, dP);
+        const Batch X(P.data(), 0, 0);  // unused: only layer 0 reads the inputs
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (backward_layer<depth - 1 - Is>(X, ws, grad), ...);
+        }(std::make_index_sequence<depth - 1>{});
+    }
+
     BasicNetwork() : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)) {
         attach();
     }
@@ -265,6 +318,11 @@ private:
             else
                 std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A, std::get<I>(ws.scratch));
         }
+        note_nonfinite<I>(A, ws);
+    }
+
+    template <std::size_t I>
+    static void note_nonfinite(const Matrix<T>& A, Workspace& ws) {
         // x * 0 is 0 for every finite x and NaN for NaN and +-inf, so one vectorised
         // sum tells whether A is all finite (faster than allFinite(), and no
         // overflow can turn large finite values into a false alarm).

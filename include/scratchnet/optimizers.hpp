@@ -188,6 +188,13 @@ public:
         m_.get<T>(size_);
         v_.get<T>(size_);
         ++t_;
+        // Once per step, not per update() range: fit() may update in ~1000 ranges.
+        // Kept as double, which holds any T value exactly.
+        const T b1(o_.beta1), b2(o_.beta2);
+        const T c1 = T(1) - std::pow(b1, T(t_));
+        const T c2 = T(1) - std::pow(b2, T(t_));
+        step_rate_ = T(o_.learning_rate) * std::sqrt(c2) / c1;  // bias corrections folded into the rate
+        step_epsilon_ = T(o_.epsilon) * std::sqrt(c2);
     }
     template <class Net>
     void update(Net& net, Index begin, Index end) {
@@ -198,10 +205,7 @@ public:
         auto m = m_.get<T>(size_).segment(begin, n);  // sized by begin_step: get() only reads
         auto v = v_.get<T>(size_).segment(begin, n);
         const T b1(o_.beta1), b2(o_.beta2), lambda(o_.weight_decay);
-        const T c1 = T(1) - std::pow(b1, T(t_));
-        const T c2 = T(1) - std::pow(b2, T(t_));
-        const T lr = T(o_.learning_rate) * std::sqrt(c2) / c1;  // bias corrections folded into the rate
-        const T eps = T(o_.epsilon) * std::sqrt(c2);
+        const auto lr = static_cast<T>(step_rate_), eps = static_cast<T>(step_epsilon_);
         m = b1 * m + (T(1) - b1) * (g + lambda * theta);
         v = b2 * v + (T(1) - b2) * (g + lambda * theta).cwiseAbs2();
         theta.array() -= lr * m.array() / (v.array().sqrt() + eps);
@@ -213,6 +217,7 @@ private:
     AdamOptions o_;
     detail::ScalarState m_, v_;
     Index size_ = -1;
+    double step_rate_ = 0, step_epsilon_ = 0;  // this step's rate and epsilon (begin_step)
     long t_ = 0;
 };
 

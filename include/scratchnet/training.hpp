@@ -131,10 +131,11 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
             const Index begin = b * batch_size;
             const Index m = std::min(batch_size, n - begin);
             const Index* idx = order.data() + begin;
-            const auto r = gradient.compute(net, m, [&](Index from, Index count, Matrix<T>& Xk, Matrix<T>& Yk) {
-                gather_inputs(X, idx + from, count, Xk);
-                gather_targets(Y, idx + from, count, Net::output_size, Yk);
-            });
+            const auto r = gradient.compute(
+                net, m, [&](Index from, Index count, Matrix<T>& Xk) { gather_inputs(X, idx + from, count, Xk); },
+                [&](Index from, Index count, Matrix<T>& Yk) {
+                    gather_targets(Y, idx + from, count, Net::output_size, Yk);
+                });
             if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) {
                 gradient.sum(net, [](Index, Index) {});  // the whole gradient, for whoever inspects it
                 const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +

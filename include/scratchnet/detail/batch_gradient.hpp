@@ -10,9 +10,24 @@
 // same threads, and hands each finished block to the optimizer while it is still
 // in cache. Block boundaries are fixed too (multiples of kBlock), so how blocks
 // fall to threads changes nothing either.
+//
+// When layer 0 is Dense (of a width that is a multiple of 16, as 128, 256 and 512
+// are), its two products are split by output rows instead of by
+// samples. That layer usually holds nearly all the parameters (100,480 of the
+// course network's 101,770), and splitting it by samples makes every thread read
+// all of W and write a whole dW: each batch, half of W and half of the gradient
+// then cross from one core's cache to the other's, ~800 KB that measured as a
+// third of a two-thread step. Split by rows, each thread computes, sums and
+// updates only its own rows of W, and just layer 0's outputs and their gradient
+// (kOut x B, 64 KB for the course network) are shared. Each thread gathers the
+// whole batch's inputs itself rather than read another core's copy. A row of
+// the result does not depend on how the rows were split (see
+// GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
+// too gives the same bits for any thread count.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/detail/thread_pool.hpp"
 
 #include <algorithm>
@@ -47,20 +62,19 @@ public:
     Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y) {
         if (X.cols() != Y.cols())
             throw std::invalid_argument("scratchnet: batch inputs and targets differ in column count");
-        const Result r = compute(net, X.cols(), [&](Index begin, Index n, Matrix<T>& Xk, Matrix<T>& Yk) {
-            Xk = X.middleCols(begin, n);
-            Yk = Y.middleCols(begin, n);
-        });
+        const Result r = compute(
+            net, X.cols(), [&](Index begin, Index n, Matrix<T>& Xk) { Xk = X.middleCols(begin, n); },
+            [&](Index begin, Index n, Matrix<T>& Yk) { Yk = Y.middleCols(begin, n); });
         sum(net, [](Index, Index) {});
         return r;
     }
 
-    /// The first pass, for a batch of `batch` samples that each chunk gathers
-    /// itself: gather(begin, n, Xk, Yk) fills the chunk's inputs and targets with
-    /// samples [begin, begin + n) of the batch. Gathering in the chunk task spreads
+    /// The first pass, for a batch of `batch` samples that the threads gather
+    /// themselves: inputs(begin, n, Xk) and targets(begin, n, Yk) fill a matrix
+    /// with samples [begin, begin + n) of the batch. Gathering in the tasks spreads
     /// that work across the threads too. net.gradients() is complete only after sum().
-    template <class Gather>
-    Result compute(Net& net, Index batch, const Gather& gather) {
+    template <class GatherInputs, class GatherTargets>
+    Result compute(Net& net, Index batch, const GatherInputs& inputs, const GatherTargets& targets) {
         if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
         const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
         if (current_.size() < chunks) current_.resize(chunks);
@@ -75,25 +89,50 @@ public:
         T* const net_grad = net.gradients().data();
         const T scale = T(1) / static_cast<T>(batch);
         const Net& model = net;
+        batch_ = batch;
+
+        if constexpr (kSplitFirst) {
+            FirstLayer& first = first_for(batch);
+            first_now_ = &first;
+            const auto& layer = model.template layer<0>();
+            auto rows_task = [&](std::size_t t) {
+                const auto [r0, r1] = rows_of(t);
+                if (r0 == r1) return;
+                Matrix<T>& X = first.X[t];
+                inputs(0, batch, X);
+                for (Index j = 0; j < batch; ++j) first.Z.col(j).segment(r0, r1 - r0) = layer.bias().segment(r0, r1 - r0);
+                for_each_product(t, [&](Index a, Index b, Sites& s) {
+                    s.wx.run(b - a, batch, kIn, layer.weights().data() + a, kOut, X.data(), kIn, first.Z.data() + a, kOut);
+                });
+            };
+            pool_.run(pool_.size(), rows_task);
+        }
 
         auto task = [&](std::size_t k) {
             Chunk& c = *current_[k];
             const Index begin = static_cast<Index>(k) * chunk_;
             const Index n = std::min(chunk_, batch - begin);
-            gather(begin, n, c.X, c.Y);
-            const Batch Xk(c.X.data(), c.X.rows(), n);
+            targets(begin, n, c.Y);
             const Batch Yk(c.Y.data(), c.Y.rows(), n);
             c.ws.check_finite = check_finite_;
-            const Matrix<T>& P = model.forward(Xk, c.ws);
-            c.loss_sum = model.loss_sum(Yk, c.ws);
-            c.correct = 0;
-            for (Index j = 0; j < n; ++j) c.correct += argmax_col(P, j) == argmax_col(Yk, j) ? 1 : 0;
             T* g = net_grad;
             if (k > 0) {
                 c.grad.resize(Net::parameter_count);
                 g = c.grad.data();
             }
-            model.backward(Xk, Yk, c.ws, g, scale);
+            if constexpr (kSplitFirst) {
+                Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
+                const Matrix<T>& P = model.forward_after_first(c.ws, n);
+                tally(c, P, Yk, model.loss_sum(Yk, c.ws));
+                model.backward_after_first(Yk, c.ws, g, scale);
+                first_now_->dZ.middleCols(begin, n) = Net::first_delta(c.ws);
+            } else {
+                inputs(begin, n, c.X);
+                const Batch Xk(c.X.data(), c.X.rows(), n);
+                const Matrix<T>& P = model.forward(Xk, c.ws);
+                tally(c, P, Yk, model.loss_sum(Yk, c.ws));
+                model.backward(Xk, Yk, c.ws, g, scale);
+            }
         };
         pool_.run(chunks, task);
         chunks_ = chunks;
@@ -111,24 +150,42 @@ public:
 
     /// The second pass: adds the chunk gradients of the last compute() into
     /// net.gradients(), in chunk order, then calls done(begin, end) for that block
-    /// of parameters (an optimizer's update) on the thread that summed it.
+    /// of parameters (an optimizer's update) on the thread that summed it. With a
+    /// split layer 0, each thread first computes its rows of layer 0's gradient
+    /// and hands them over, a column of W at a time.
     template <class Done>
     void sum(Net& net, const Done& done) {
         T* const net_grad = net.gradients().data();
         constexpr Index n = Net::parameter_count;
-        auto task = [&](std::size_t b) {
-            const Index begin = static_cast<Index>(b) * kBlock;
+        constexpr Index rest = kSplitFirst ? Net::first_parameter_count : 0;  // where the chunk-summed part starts
+        const std::size_t row_tasks = kSplitFirst ? pool_.size() : 0;
+        auto task = [&](std::size_t i) {
+            if (i < row_tasks) {
+                if constexpr (kSplitFirst) first_layer_gradient(i, net_grad, done);
+                return;
+            }
+            const Index begin = rest + static_cast<Index>(i - row_tasks) * kBlock;
             const Index size = std::min(kBlock, n - begin);
             Eigen::Map<Vector<T>> grad(net_grad + begin, size);
             for (std::size_t k = 1; k < chunks_; ++k) grad += current_[k]->grad.segment(begin, size);
             done(begin, begin + size);
         };
-        pool_.run(static_cast<std::size_t>((n + kBlock - 1) / kBlock), task);
+        pool_.run(row_tasks + static_cast<std::size_t>((n - rest + kBlock - 1) / kBlock), task);
     }
 
     ThreadPool& pool() { return pool_; }
 
 private:
+    // Only when layer 0's width is a multiple of 16: then its rows, split at
+    // multiples of 16, give the optimizer ranges of whole, aligned vectors (see
+    // first_layer_gradient). Other widths take the sample split.
+    static constexpr bool kSplitFirst = Net::first_layer_dense && Net::first_width % 16 == 0;
+    static constexpr Index kIn = Net::input_size;
+    static constexpr Index kOut = Net::first_width;
+    /// Where layer 0's products are cut when the kernel needs fixed cuts.
+    static constexpr Index kRowBlock = 64;
+    static constexpr Index kRowBlocks = (kOut + kRowBlock - 1) / kRowBlock;
+
     struct Chunk {
         typename Net::Workspace ws;
         Matrix<T> X, Y;  // this chunk's samples
@@ -136,6 +193,86 @@ private:
         T loss_sum = 0;
         Index correct = 0;
     };
+    struct Sites {  // the packing buffers of layer 0's products over some rows
+        GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
+        GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T
+    };
+    static constexpr bool kRowsExact = decltype(Sites::wx)::rows_split_exactly &&
+                                       decltype(Sites::dzx)::rows_split_exactly;
+    /// Layer 0 split by rows, for one batch size.
+    struct FirstLayer {
+        Matrix<T> Z, dZ;              // kOut x B: layer 0's output and dL/dZ, whole batch
+        std::vector<Matrix<T>> X;     // per thread: the whole batch's inputs, gathered by that thread
+        std::vector<Sites> sites;     // per row block (one per thread when rows split exactly)
+    };
+
+    static void tally(Chunk& c, const Matrix<T>& P, const Batch& Y, T loss_sum) {
+        c.loss_sum = loss_sum;
+        c.correct = 0;
+        for (Index j = 0; j < P.cols(); ++j) c.correct += argmax_col(P, j) == argmax_col(Y, j) ? 1 : 0;
+    }
+
+    /// Thread t's rows of layer 0: whole row blocks, as even a share as they allow.
+    std::pair<Index, Index> rows_of(std::size_t t) const {
+        const auto threads = static_cast<Index>(pool_.size());
+        const auto first = static_cast<Index>(t) * kRowBlocks / threads;
+        const auto last = (static_cast<Index>(t) + 1) * kRowBlocks / threads;
+        return {std::min(kOut, first * kRowBlock), std::min(kOut, last * kRowBlock)};
+    }
+
+    /// f(row_begin, row_end, sites) over thread t's rows: one call when the kernel
+    /// splits rows exactly, else one per fixed row block.
+    template <class F>
+    void for_each_product(std::size_t t, F&& f) {
+        const auto [r0, r1] = rows_of(t);
+        if constexpr (kRowsExact) {
+            f(r0, r1, first_now_->sites[t]);
+        } else {
+            for (Index a = r0; a < r1; a += kRowBlock)
+                f(a, std::min(a + kRowBlock, r1), first_now_->sites[static_cast<std::size_t>(a / kRowBlock)]);
+        }
+    }
+
+    /// Thread t's rows of dW = dZ X^T and db = dZ 1 (one sum over the whole batch,
+    /// column by column), then done() for them: a run of rows in each column of W.
+    template <class Done>
+    void first_layer_gradient(std::size_t t, T* grad, const Done& done) {
+        const auto [r0, r1] = rows_of(t);
+        if (r0 == r1) return;
+        FirstLayer& first = *first_now_;
+        const Matrix<T>& X = first.X[t];
+        const Index batch = batch_;
+        for_each_product(t, [&](Index a, Index b, Sites& s) {
+            s.dzx.run(b - a, kIn, batch, first.dZ.data() + a, kOut, X.data(), kIn, grad + a, kOut, T(1), false);
+        });
+        Eigen::Map<Vector<T>> db(grad + kIn * kOut + r0, r1 - r0);
+        db = first.dZ.col(0).segment(r0, r1 - r0);
+        for (Index j = 1; j < batch; ++j) db += first.dZ.col(j).segment(r0, r1 - r0);
+        // Each range starts aligned and spans whole vectors (kOut is a multiple of
+        // 16), so an optimizer's vectorised loop treats every element alike however
+        // the ranges fall: Eigen computes the unaligned ends of a range apart, and
+        // there sqrt, for one, rounds differently.
+        constexpr Index W = kIn * kOut;
+        if (r0 == 0 && r1 == kOut) {
+            done(0, W + kOut);
+        } else {
+            for (Index c = 0; c < kIn; ++c) done(c * kOut + r0, c * kOut + r1);
+            done(W + r0, W + r1);
+        }
+    }
+
+    /// Layer 0's buffers for a batch of `batch` samples (allocated once per size).
+    FirstLayer& first_for(Index batch) {
+        for (auto& [size, f] : first_)
+            if (size == batch) return f;
+        FirstLayer& f = first_.emplace_back(batch, FirstLayer{}).second;
+        f.Z.resize(kOut, batch);
+        f.dZ.resize(kOut, batch);
+        f.X.resize(pool_.size());
+        f.sites.resize(kRowsExact ? pool_.size() : static_cast<std::size_t>(kRowBlocks));
+        return f;
+    }
+
     /// The workspace of chunk k when it holds n columns.
     Chunk& chunk_for(std::size_t k, Index n) {
         if (n == chunk_) {
@@ -152,8 +289,11 @@ private:
     bool check_finite_;
     std::deque<Chunk> full_;  // deque: references stay valid as it grows
     std::deque<std::pair<std::pair<std::size_t, Index>, Chunk>> partial_;
+    std::deque<std::pair<Index, FirstLayer>> first_;
+    FirstLayer* first_now_ = nullptr;
     std::vector<Chunk*> current_;
     std::size_t chunks_ = 0;  // chunks of the last compute()
+    Index batch_ = 0;         // its batch size
 };
 
 }  // namespace scratchnet::detail

@@ -34,6 +34,18 @@ class GemmSite {
                                                                   Eigen::ColMajor, 1>;
 
 public:
+    /// Whether each element of C comes out the same whichever rows of C one call
+    /// covers, so that a product may be cut into row ranges anywhere with the same
+    /// bits. scratchnet's kernel computes every element as one FMA chain over the
+    /// depth; Eigen's treats the last rows of a call differently (its one-packet
+    /// panels split the depth into two interleaved sums), so with Eigen a product
+    /// is cut only at fixed places.
+#ifdef SCRATCHNET_HAVE_AVX512_GEMM
+    static constexpr bool rows_split_exactly = std::is_same_v<T, float>;
+#else
+    static constexpr bool rows_split_exactly = false;
+#endif
+
     /// C (rows x cols, column-major) += alpha * op(A) * op(B), inner dimension depth;
     /// with accumulate = false, C = alpha * op(A) * op(B) (C's old values unread).
     /// a and b point at the stored matrices; lda/ldb are their outer strides.
