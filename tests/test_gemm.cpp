@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <utility>
 
 namespace sn = scratchnet;
 
@@ -107,3 +108,33 @@ TEST_CASE("a float product does not depend on how its columns are split into cal
     site.run(m, n - 64, k, A.data(), m, B.data() + 64 * k, k, split.data() + 64 * m, m);
     CHECK((whole.array() == split.array()).all());
 }
+
+#ifdef SCRATCHNET_HAVE_AVX512_GEMM
+TEST_CASE("where a site says so, a product does not depend on how its rows are split into calls") {
+    // What lets fit() split the first layer's products by rows across threads at
+    // any place: row i of C depends on row i of op(A) alone, computed the same way
+    // whichever panel it falls in. Where the site cannot promise it (Eigen's
+    // kernel: builds without AVX-512), fit() cuts at fixed rows instead.
+    const auto split_equals_whole = [](auto site, bool a_transposed, bool b_transposed) {
+        const sn::Index m = 160, n = 37, k = 70;
+        const sn::Matrix<float> A = a_transposed ? sn::Matrix<float>(sn::Matrix<float>::Random(k, m))
+                                                 : sn::Matrix<float>(sn::Matrix<float>::Random(m, k));
+        const sn::Matrix<float> B = b_transposed ? sn::Matrix<float>(sn::Matrix<float>::Random(n, k))
+                                                 : sn::Matrix<float>(sn::Matrix<float>::Random(k, n));
+        sn::Matrix<float> whole = sn::Matrix<float>::Random(m, n), split = whole;
+        site.run(m, n, k, A.data(), A.rows(), B.data(), B.rows(), whole.data(), m);
+        for (const auto& [r0, r1] : {std::pair<sn::Index, sn::Index>{0, 16}, {16, 80}, {80, 83}, {83, 160}}) {
+            const float* a = a_transposed ? A.data() + r0 * k : A.data() + r0;
+            site.run(r1 - r0, n, k, a, A.rows(), B.data(), B.rows(), split.data() + r0, m);
+        }
+        return (whole.array() == split.array()).all();
+    };
+    using Plain = sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor>;
+    using Weight = sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::RowMajor>;
+    using Input = sn::detail::GemmSite<float, Eigen::RowMajor, Eigen::ColMajor>;
+    static_assert(Plain::rows_split_exactly && Weight::rows_split_exactly && Input::rows_split_exactly);
+    CHECK(split_equals_whole(Plain{}, false, false));
+    CHECK(split_equals_whole(Weight{}, false, true));
+    CHECK(split_equals_whole(Input{}, true, false));
+}
+#endif
