@@ -218,46 +218,58 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     const auto& y = data.train.labels;
     const double samples = static_cast<double>(X.cols());
     const double flops = epoch_flops(sizes, samples);
-    // Four contenders, measured in turn within each repetition (after one warm-up
-    // round) so that the machine's drift hits them alike and their ratios hold.
-    // lib[threads]; lib[0]: 1 thread with the NaN/inf guard off, to price the guard.
-    Net nets[3] = {Net(1), Net(1), Net(1)};
-    sn::SGD sgd[3] = {sn::SGD{0.01f}, sn::SGD{0.01f}, sn::SGD{0.01f}};
+    // Five contenders, measured in turn within each repetition (after one warm-up
+    // round) so that the machine's drift hits them alike and their ratios hold:
+    // the library at 1 thread with the NaN/inf guard off (to price the guard), at
+    // 1 thread, at 2 threads split by samples and by rows (fit's default is the
+    // one BatchSplit::automatic picks), and the hand-written loop.
+    enum { kNoGuard, kOne, kTwoSamples, kTwoRows, kHand, kContenders };
+    Net nets[kHand] = {Net(1), Net(1), Net(1), Net(1)};
+    sn::SGD sgd[kHand] = {sn::SGD{0.01f}, sn::SGD{0.01f}, sn::SGD{0.01f}, sn::SGD{0.01f}};
     HandMlp hand(sizes, 128);
     std::vector<sn::Index> order(static_cast<std::size_t>(X.cols()));
     std::iota(order.begin(), order.end(), sn::Index{0});
     sn::Rng rng(1);
-    std::vector<double> times[4];  // [threads] for the library, [3] for the hand-written loop
+    std::vector<double> times[kContenders];
     const auto run = [&](int contender, bool keep) {
         const auto start = Clock::now();
-        if (contender < 3) {
-            const auto threads = static_cast<unsigned>(contender);
-            sn::fit(nets[contender], sgd[contender], X, y,
-                    {.epochs = 1, .batch_size = 128, .seed = static_cast<std::uint64_t>(times[contender].size() + 1),
-                     .threads = std::max(threads, 1u), .check_finite = threads != 0});
-        } else {
+        if (contender == kHand) {
             sn::detail::shuffle(order.begin(), order.end(), rng);
             hand.epoch(X, y, order, 128, 0.01f);
+        } else {
+            const bool two = contender == kTwoSamples || contender == kTwoRows;
+            const sn::BatchSplit split = contender == kTwoSamples ? sn::BatchSplit::by_samples
+                                         : contender == kTwoRows  ? sn::BatchSplit::by_rows
+                                                                  : sn::BatchSplit::automatic;
+            sn::fit(nets[contender], sgd[contender], X, y,
+                    {.epochs = 1, .batch_size = 128, .seed = static_cast<std::uint64_t>(times[contender].size() + 1),
+                     .threads = two ? 2u : 1u, .check_finite = contender != kNoGuard, .split = split});
         }
         if (keep) times[contender].push_back(seconds_since(start));
     };
     // The order rotates from round to round: whichever runs first after another
     // program's epoch was seen to pay for it.
     for (int round = 0; round <= reps; ++round)
-        for (int k = 0; k < 4; ++k) run((round + k) % 4, round > 0);
-    const double lib[3] = {median(times[0]), median(times[1]), median(times[2])};
-    const double hand_t = median(times[3]);
+        for (int k = 0; k < kContenders; ++k) run((round + k) % kContenders, round > 0);
+    double t[kContenders];
+    for (int k = 0; k < kContenders; ++k) t[k] = median(times[k]);
+    const bool rows_default = sn::detail::BatchGradient<Net>::kRowsByDefault;
+    const double two = rows_default ? t[kTwoRows] : t[kTwoSamples];
+    const double hand_t = t[kHand];
     const std::string p = std::string(label) + ": ";
-    rows.push_back({p + "epoch, scratchnet, 1 thread", lib[1], "s"});
-    rows.push_back({p + "epoch, scratchnet, 2 threads", lib[2], "s"});
+    rows.push_back({p + "epoch, scratchnet, 1 thread", t[kOne], "s"});
+    rows.push_back({p + "epoch, scratchnet, 2 threads", two, "s"});
     rows.push_back({p + "epoch, hand-written Eigen loop", hand_t, "s"});
-    rows.push_back({p + "ratio scratchnet 1 thread / hand-written", lib[1] / hand_t, "x"});
-    rows.push_back({p + "ratio scratchnet 2 threads / hand-written", lib[2] / hand_t, "x"});
-    rows.push_back({p + "epoch, scratchnet, 1 thread, NaN guard off", lib[0], "s"});
-    rows.push_back({p + "cost of the NaN guard (1 thread)", lib[1] / lib[0] - 1.0, "x"});
+    rows.push_back({p + "ratio scratchnet 1 thread / hand-written", t[kOne] / hand_t, "x"});
+    rows.push_back({p + "ratio scratchnet 2 threads / hand-written", two / hand_t, "x"});
+    rows.push_back({p + "2 threads, batch split by samples", t[kTwoSamples], "s"});
+    rows.push_back({p + "2 threads, layer 0 split by rows", t[kTwoRows], "s"});
+    rows.push_back({p + "default split (1: rows, 0: samples)", rows_default ? 1.0 : 0.0, ""});
+    rows.push_back({p + "epoch, scratchnet, 1 thread, NaN guard off", t[kNoGuard], "s"});
+    rows.push_back({p + "cost of the NaN guard (1 thread)", t[kOne] / t[kNoGuard] - 1.0, "x"});
     rows.push_back({p + "GEMM work per epoch", flops / 1e9, "GFLOP"});
-    rows.push_back({p + "achieved, 1 thread", flops / lib[1] / 1e9, "GFLOP/s"});
-    rows.push_back({p + "achieved, 2 threads", flops / lib[2] / 1e9, "GFLOP/s"});
+    rows.push_back({p + "achieved, 1 thread", flops / t[kOne] / 1e9, "GFLOP/s"});
+    rows.push_back({p + "achieved, 2 threads", flops / two / 1e9, "GFLOP/s"});
 
     // Inference: predict() over the test set, serial and from 2 threads sharing one const network.
     const Net net(1);

@@ -15,7 +15,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <numbers>
+#include <string>
 #include <thread>
 #include <variant>
 
@@ -41,6 +43,7 @@ struct Options {
     // the seed (seeds 1-10: mean 96.94 %); 2 is one of the seeds at or above 97.0 %.
     std::uint64_t seed = 2;
     unsigned threads = 0;
+    sn::BatchSplit split = sn::BatchSplit::automatic;
     fs::path out = ".";
     double min_accuracy = 0.0;
     fs::path save;  // write the trained model here
@@ -153,7 +156,7 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
     const sn::History history =
         sn::fit(net, optimizer, data.train.images, data.train.labels, test,
-                {.epochs = o.epochs, .batch_size = o.batch_size, .seed = o.seed, .threads = o.threads},
+                {.epochs = o.epochs, .batch_size = o.batch_size, .seed = o.seed, .threads = o.threads, .split = o.split},
                 progress.callbacks(schedule));
 
     double train_seconds = 0;
@@ -218,6 +221,11 @@ int main(int argc, char** argv) {
     app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();
     app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
+    const std::map<std::string, sn::BatchSplit> splits{
+        {"auto", sn::BatchSplit::automatic}, {"samples", sn::BatchSplit::by_samples}, {"rows", sn::BatchSplit::by_rows}};
+    app.add_option("--split", o.split, "how a batch is spread over the threads: auto, samples or rows (layer 0 by rows)")
+        ->transform(CLI::CheckedTransformer(splits))
+        ->default_str("auto");
     app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
     app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
     app.add_option("--save", o.save, "save the trained model to this file");

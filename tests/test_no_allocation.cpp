@@ -107,7 +107,12 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
     const sn::ByteMatrix X = (sn::Matrix<float>::Random(784, 1000).array().abs() * 255.0f).cast<std::uint8_t>();
     sn::Labels y(1000);
     for (int j = 0; j < 1000; ++j) y[j] = j % 10;
-    for (unsigned threads : {1u, 2u}) {
+    for (int run = 0; run < 4; ++run) {
+        const unsigned threads = run % 2 == 0 ? 1u : 2u;
+        const bool by_rows = run >= 2;
+        const sn::BatchSplit split = by_rows ? sn::BatchSplit::by_rows : sn::BatchSplit::by_samples;
+        CAPTURE(threads);
+        CAPTURE(by_rows);
         Course net(1);
         sn::SGD sgd{0.05f};
         std::optional<NoMalloc> guard;
@@ -119,25 +124,29 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
             if (r.epoch == 3) guard.reset();
             return true;
         };
-        sn::fit(net, sgd, X, y, {.epochs = 3, .batch_size = 96, .seed = 1, .threads = threads}, cb);
+        sn::fit(net, sgd, X, y, {.epochs = 3, .batch_size = 96, .seed = 1, .threads = threads, .split = split}, cb);
         CHECK(epochs_seen == 3);
         CHECK_FALSE(guard.has_value());
     }
 }
 
 TEST_CASE("a chunked, threaded batch gradient allocates nothing after its first call") {
-    Course net(1);
     const sn::Matrix<float> X = sn::Matrix<float>::Random(784, 128);
     sn::Matrix<float> Y = sn::Matrix<float>::Zero(10, 128);
     for (int j = 0; j < 128; ++j) Y(j % 10, j) = 1;
-    sn::detail::BatchGradient<Course> gradient(2, 32);
-    sn::SGD sgd{0.1f};
-    gradient.run(net, X, Y);
-    sgd.step(net);
-    const NoMalloc guard;
-    for (int s = 0; s < 3; ++s) {
-        const bool finite = std::isfinite(gradient.run(net, X, Y).loss_sum);
+    for (const bool split_rows : {false, true}) {
+        CAPTURE(split_rows);
+        Course net(1);
+        sn::detail::BatchGradient<Course> gradient(2, 32, false, split_rows);
+        CHECK(gradient.splits_rows() == split_rows);
+        sn::SGD sgd{0.1f};
+        gradient.run(net, X, Y);
         sgd.step(net);
-        if (!finite) FAIL("loss is not finite");
+        const NoMalloc guard;
+        for (int s = 0; s < 3; ++s) {
+            const bool finite = std::isfinite(gradient.run(net, X, Y).loss_sum);
+            sgd.step(net);
+            if (!finite) FAIL("loss is not finite");
+        }
     }
 }

@@ -96,24 +96,35 @@ TEST_CASE("1 and 2 threads give bit-identical parameters") {
 
 namespace {
 // Wider than one block (8192 parameters) of fit's summing pass, so blocks fall to
-// different threads. WideNet's first layer (320 units, a multiple of 16) is split
-// by rows across the threads, in 5 blocks of 64 rows: 2 -> 320 -> 40 -> 2 has
-// 13,882 parameters, 12,922 of them after the first layer. OddWideNet's (300
-// units) is split by samples like the rest: 13,022 parameters.
+// different threads. WideNet's first layer (320 units, a multiple of 16) can be
+// split by rows across the threads, in 5 blocks of 64 rows, and is trained both
+// ways: 2 -> 320 -> 40 -> 2 has 13,882 parameters, 12,922 of them after the first
+// layer. OddWideNet's (300 units) can only be split by samples: 13,022 parameters.
 using WideNet = sn::Network<sn::Dense<2, 320>, sn::ReLU, sn::Dense<320, 40>, sn::Tanh, sn::Dense<40, 2>, sn::Softmax,
                             sn::CrossEntropy>;
 using OddWideNet = sn::Network<sn::Dense<2, 300>, sn::ReLU, sn::Dense<300, 40>, sn::Tanh, sn::Dense<40, 2>,
                                sn::Softmax, sn::CrossEntropy>;
 
-template <class Net = WideNet, class Opt>
-Net fit_wide(Opt optimizer, unsigned threads) {
+/// A network type and how fit splits its batches.
+template <class N, sn::BatchSplit S>
+struct Case {
+    using Net = N;
+    static constexpr sn::BatchSplit split = S;
+};
+using WideByRows = Case<WideNet, sn::BatchSplit::by_rows>;
+using WideBySamples = Case<WideNet, sn::BatchSplit::by_samples>;
+using OddWide = Case<OddWideNet, sn::BatchSplit::automatic>;
+
+template <class C, class Opt>
+typename C::Net fit_wide(Opt optimizer, unsigned threads) {
     sn::Matrix<float> X;
     sn::Labels y;
     spirals(150, X, y);
-    Net net(4);
+    typename C::Net net(4);
     // 300 samples in batches of 128: the last batch (44) is uneven and has a
     // partial chunk.
-    sn::fit(net, optimizer, X, y, {.epochs = 2, .batch_size = 128, .seed = 5, .threads = threads, .chunk_size = 32});
+    sn::fit(net, optimizer, X, y,
+            {.epochs = 2, .batch_size = 128, .seed = 5, .threads = threads, .chunk_size = 32, .split = C::split});
     return net;
 }
 
@@ -140,13 +151,14 @@ struct CountingSGD : sn::SGD {
 }  // namespace
 
 TEST_CASE_TEMPLATE("1, 2 and 3 threads give bit-identical parameters with every optimizer, blocks split across threads",
-                   Net, WideNet, OddWideNet) {
+                   C, WideByRows, WideBySamples, OddWide) {
+    using Net = typename C::Net;
     using First = std::remove_cvref_t<decltype(std::declval<Net&>().template layer<0>())>;
     static_assert(Net::parameter_count - First::parameter_count > 8192);  // two summing blocks after layer 0
     const auto same_for_all_threads = [](auto make) {
-        const Net one = fit_wide<Net>(make(), 1);
-        CHECK(one.parameters() == fit_wide<Net>(make(), 2).parameters());
-        CHECK(one.parameters() == fit_wide<Net>(make(), 3).parameters());
+        const Net one = fit_wide<C>(make(), 1);
+        CHECK(one.parameters() == fit_wide<C>(make(), 2).parameters());
+        CHECK(one.parameters() == fit_wide<C>(make(), 3).parameters());
         CHECK(one.parameters() != Net(4).parameters());  // it did train
     };
     SUBCASE("SGD with weight decay") { same_for_all_threads([] { return sn::SGD{0.05f, 1e-4f}; }); }
@@ -154,22 +166,54 @@ TEST_CASE_TEMPLATE("1, 2 and 3 threads give bit-identical parameters with every 
     SUBCASE("Adam") { same_for_all_threads([] { return sn::Adam{0.01f}; }); }
 }
 
-TEST_CASE_TEMPLATE("an optimizer with only step() trains exactly like one that offers update ranges", Net, WideNet,
-                   OddWideNet) {
+TEST_CASE_TEMPLATE("an optimizer with only step() trains exactly like one that offers update ranges", C, WideByRows,
+                   WideBySamples, OddWide) {
     // The step-only path sums the whole gradient and steps once; the range path
-    // updates block by block on several threads (and, in WideNet's first layer, a
-    // run of rows of each column at a time). Same bits, for every optimizer.
+    // updates block by block on several threads (and, with layer 0 split by rows,
+    // a run of rows of each column at a time). Same bits, for every optimizer.
+    using Net = typename C::Net;
     const auto same = [](auto make) {
         using Opt = decltype(make());
         static_assert(sn::RangeOptimizer<Opt, Net>);
         static_assert(!sn::RangeOptimizer<StepOnly<Opt>, Net>);
-        const Net reference = fit_wide<Net>(StepOnly<Opt>{make()}, 1);
+        const Net reference = fit_wide<C>(StepOnly<Opt>{make()}, 1);
         for (unsigned threads : {1u, 2u, 3u})
-            CHECK(fit_wide<Net>(make(), threads).parameters() == reference.parameters());
+            CHECK(fit_wide<C>(make(), threads).parameters() == reference.parameters());
     };
     same([] { return sn::SGD{0.05f}; });
     same([] { return sn::Momentum{0.05f, 0.9f, true}; });
     same([] { return sn::Adam{0.01f}; });
+}
+
+TEST_CASE("the two batch splits compute the same gradient, summed in another order") {
+    // Not bit-identical (layer 0's gradient is added over the batch in one product
+    // instead of chunk by chunk), but the same training to float rounding.
+    const WideNet rows = fit_wide<WideByRows>(sn::SGD{0.05f}, 2);
+    const WideNet samples = fit_wide<WideBySamples>(sn::SGD{0.05f}, 2);
+    const WideNet start(4);
+    const float moved = (rows.parameters() - start.parameters()).norm();
+    CHECK(moved > 0.1f);
+    CHECK((rows.parameters() - samples.parameters()).norm() < 1e-4f * moved);
+}
+
+TEST_CASE("BatchSplit: automatic splits by rows only a large first layer, by_rows is refused where it cannot work") {
+    using Course = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
+    using Wide = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 10>, sn::Softmax, sn::CrossEntropy>;
+    using TanhFirst = sn::Network<sn::Tanh, sn::Dense<2, 32>, sn::Softmax, sn::CrossEntropy>;
+    static_assert(!sn::detail::BatchGradient<Course>::kRowsByDefault);  // 100,352 weights: fits in L2
+    static_assert(sn::detail::BatchGradient<Wide>::kRowsByDefault);     // 401,408 weights: does not
+    static_assert(!sn::detail::BatchGradient<TanhFirst>::kCanSplitRows);
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(20, X, y);
+    sn::SGD sgd{0.1f};
+    OddWideNet odd(1);
+    CHECK_THROWS_WITH_AS(sn::fit(odd, sgd, X, y, {.split = sn::BatchSplit::by_rows}),
+                         doctest::Contains("BatchSplit::by_rows needs layer 0 to be Dense with a multiple of 16"),
+                         std::invalid_argument);
+    TanhFirst tanh_first(1);
+    CHECK_THROWS_AS(sn::fit(tanh_first, sgd, X, y, {.split = sn::BatchSplit::by_rows}), std::invalid_argument);
+    CHECK_NOTHROW(sn::fit(tanh_first, sgd, X, y, {.split = sn::BatchSplit::by_samples}));
 }
 
 TEST_CASE("a class derived from an optimizer keeps its own step() in fit") {

@@ -29,6 +29,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// How fit() spreads a batch over its threads. Both give the same bits for any
+/// thread count, but add layer 0's gradient in different orders, so results
+/// differ between them (as between chunk sizes).
+enum class BatchSplit {
+    automatic,  ///< by_rows where layer 0 has >= 2^18 weights (W outgrows a core's L2), else by_samples
+    by_samples, ///< fixed column chunks of chunk_size; every thread reads all of W
+    by_rows,    ///< layer 0's products by output rows (Dense, a multiple of 16 wide), the rest by samples
+};
+
 struct FitOptions {
     int epochs = 1;
     Index batch_size = 32;
@@ -42,6 +51,8 @@ struct FitOptions {
     /// Stop with TrainingError as soon as any layer's output holds a NaN or an
     /// infinity, naming the layer (costs one read of each output per batch).
     bool check_finite = true;
+    /// How a batch is spread over the threads (see BatchSplit).
+    BatchSplit split = BatchSplit::automatic;
 };
 
 /// One line of the training history.
@@ -114,7 +125,10 @@ History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, co
     const Index batches = (options.drop_last || n % batch_size == 0) ? full : full + 1;
     if (batches == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
 
-    BatchGradient<Net> gradient(options.threads, options.chunk_size, options.check_finite);
+    using Gradient = BatchGradient<Net>;
+    const bool split_rows = options.split == BatchSplit::automatic ? Gradient::kRowsByDefault
+                                                                   : options.split == BatchSplit::by_rows;
+    Gradient gradient(options.threads, options.chunk_size, options.check_finite, split_rows);
     std::vector<Index> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), Index{0});
     Rng rng(options.seed);

@@ -11,19 +11,22 @@
 // in cache. Block boundaries are fixed too (multiples of kBlock), so how blocks
 // fall to threads changes nothing either.
 //
-// When layer 0 is Dense (of a width that is a multiple of 16, as 128, 256 and 512
-// are), its two products are split by output rows instead of by
-// samples. That layer usually holds nearly all the parameters (100,480 of the
-// course network's 101,770), and splitting it by samples makes every thread read
-// all of W and write a whole dW: each batch, half of W and half of the gradient
-// then cross from one core's cache to the other's, ~800 KB that measured as a
-// third of a two-thread step. Split by rows, each thread computes, sums and
-// updates only its own rows of W, and just layer 0's outputs and their gradient
-// (kOut x B, 64 KB for the course network) are shared. Each thread gathers the
-// whole batch's inputs itself rather than read another core's copy. A row of
-// the result does not depend on how the rows were split (see
+// Layer 0's two products can instead be split by output rows (when layer 0 is
+// Dense of a width that is a multiple of 16, as 128, 256 and 512 are). That layer
+// usually holds nearly all the parameters, and splitting it by samples makes
+// every thread read all of W and write a whole dW, whose halves then cross from
+// one core's cache to the other's each batch. Split by rows, each thread
+// computes, sums and updates only its own rows of W, and just layer 0's outputs
+// and their gradient (kOut x B) are shared; but each thread gathers the whole
+// batch's inputs itself (rather than read another core's copy), and the batch
+// takes one more hand-off between the threads. Measured on 2 cores (see the
+// README), the row split wins once W no longer fits in a core's L2 cache
+// (784-512-256-10: 0.95 against 1.1 s per epoch) and loses while it does (the
+// course network's 400 KB: 0.18 against 0.165 s), hence kRowsByDefault. A row
+// of the result does not depend on how the rows were split (see
 // GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
-// too gives the same bits for any thread count.
+// too gives the same bits for any thread count; the two splits add layer 0's
+// gradient in different orders, so they differ from each other in the last bits.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/batch_source.hpp"
@@ -32,6 +35,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <string>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -50,8 +54,20 @@ public:
         int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
 
-    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false)
-        : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite) {}
+    /// Whether layer 0's products can be split by rows, and whether that is the
+    /// default: from the layer's size alone, so the choice never depends on threads.
+    static constexpr bool kCanSplitRows = Net::first_layer_dense && Net::first_width % 16 == 0;
+    static constexpr bool kRowsByDefault = kCanSplitRows && Net::input_size * Net::first_width >= (Index{1} << 18);
+
+    /// split_rows: split layer 0 by rows (only where kCanSplitRows) rather than by samples.
+    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = kRowsByDefault)
+        : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows) {
+        if (split_rows && !kCanSplitRows)
+            throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
+                                        "of 16 outputs, and " + Net::architecture() + " begins otherwise");
+    }
+
+    bool splits_rows() const { return split_rows_; }
 
     /// Parameters per block of the summing pass: 32 KB of floats, a multiple of
     /// every SIMD width, so each block but the last is whole vectors.
@@ -91,21 +107,26 @@ public:
         const Net& model = net;
         batch_ = batch;
 
-        if constexpr (kSplitFirst) {
-            FirstLayer& first = first_for(batch);
-            first_now_ = &first;
-            const auto& layer = model.template layer<0>();
-            auto rows_task = [&](std::size_t t) {
-                const auto [r0, r1] = rows_of(t);
-                if (r0 == r1) return;
-                Matrix<T>& X = first.X[t];
-                inputs(0, batch, X);
-                for (Index j = 0; j < batch; ++j) first.Z.col(j).segment(r0, r1 - r0) = layer.bias().segment(r0, r1 - r0);
-                for_each_product(t, [&](Index a, Index b, Sites& s) {
-                    s.wx.run(b - a, batch, kIn, layer.weights().data() + a, kOut, X.data(), kIn, first.Z.data() + a, kOut);
-                });
-            };
-            pool_.run(pool_.size(), rows_task);
+        const bool rows = rows_now();
+        if constexpr (kCanSplitRows) {
+            if (rows) {
+                FirstLayer& first = first_for(batch);
+                first_now_ = &first;
+                const auto& layer = model.template layer<0>();
+                auto rows_task = [&](std::size_t t) {
+                    const auto [r0, r1] = rows_of(t);
+                    if (r0 == r1) return;
+                    Matrix<T>& X = first.X[t];
+                    inputs(0, batch, X);
+                    for (Index j = 0; j < batch; ++j)
+                        first.Z.col(j).segment(r0, r1 - r0) = layer.bias().segment(r0, r1 - r0);
+                    for_each_product(t, [&](Index a, Index b, Sites& s) {
+                        s.wx.run(b - a, batch, kIn, layer.weights().data() + a, kOut, X.data(), kIn,
+                                 first.Z.data() + a, kOut);
+                    });
+                };
+                pool_.run(pool_.size(), rows_task);
+            }
         }
 
         auto task = [&](std::size_t k) {
@@ -120,7 +141,7 @@ public:
                 c.grad.resize(Net::parameter_count);
                 g = c.grad.data();
             }
-            if constexpr (kSplitFirst) {
+            if (rows) {
                 Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
                 const Matrix<T>& P = model.forward_after_first(c.ws, n);
                 tally(c, P, Yk, model.loss_sum(Yk, c.ws));
@@ -157,11 +178,12 @@ public:
     void sum(Net& net, const Done& done) {
         T* const net_grad = net.gradients().data();
         constexpr Index n = Net::parameter_count;
-        constexpr Index rest = kSplitFirst ? Net::first_parameter_count : 0;  // where the chunk-summed part starts
-        const std::size_t row_tasks = kSplitFirst ? pool_.size() : 0;
+        const bool rows = rows_now();
+        const Index rest = rows ? Net::first_parameter_count : 0;  // where the chunk-summed part starts
+        const std::size_t row_tasks = rows ? pool_.size() : 0;
         auto task = [&](std::size_t i) {
             if (i < row_tasks) {
-                if constexpr (kSplitFirst) first_layer_gradient(i, net_grad, done);
+                if constexpr (kCanSplitRows) first_layer_gradient(i, net_grad, done);
                 return;
             }
             const Index begin = rest + static_cast<Index>(i - row_tasks) * kBlock;
@@ -176,10 +198,17 @@ public:
     ThreadPool& pool() { return pool_; }
 
 private:
-    // Only when layer 0's width is a multiple of 16: then its rows, split at
-    // multiples of 16, give the optimizer ranges of whole, aligned vectors (see
-    // first_layer_gradient). Other widths take the sample split.
-    static constexpr bool kSplitFirst = Net::first_layer_dense && Net::first_width % 16 == 0;
+    // kCanSplitRows asks for a width that is a multiple of 16: then its rows, split
+    // at multiples of 16, give the optimizer ranges of whole, aligned vectors (see
+    // first_layer_gradient).
+    /// Known at compile time where the network cannot split, so that the row code
+    /// of such a network is never instantiated.
+    bool rows_now() const {
+        if constexpr (kCanSplitRows)
+            return split_rows_;
+        else
+            return false;
+    }
     static constexpr Index kIn = Net::input_size;
     static constexpr Index kOut = Net::first_width;
     /// Where layer 0's products are cut when the kernel needs fixed cuts.
@@ -287,6 +316,7 @@ private:
     ThreadPool pool_;
     Index chunk_;
     bool check_finite_;
+    bool split_rows_;
     std::deque<Chunk> full_;  // deque: references stay valid as it grows
     std::deque<std::pair<std::pair<std::size_t, Index>, Chunk>> partial_;
     std::deque<std::pair<Index, FirstLayer>> first_;
