@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <numbers>
 #include <string>
 #include <thread>
@@ -221,16 +220,16 @@ int main(int argc, char** argv) {
     app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();
     app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
-    const std::map<std::string, sn::BatchSplit> splits{
-        {"auto", sn::BatchSplit::automatic}, {"samples", sn::BatchSplit::by_samples}, {"rows", sn::BatchSplit::by_rows}};
-    app.add_option("--split", o.split, "how a batch is spread over the threads: auto, samples or rows (layer 0 by rows)")
-        ->transform(CLI::CheckedTransformer(splits))
-        ->default_str("auto");
+    std::string split = "auto";
+    app.add_option("--split", split, "how a batch is spread over the threads (rows: layer 0 split by its rows)")
+        ->check(CLI::IsMember({"auto", "samples", "rows"}))
+        ->capture_default_str();
     app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
     app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
     app.add_option("--save", o.save, "save the trained model to this file");
     app.add_option("--load", o.load, "evaluate this saved model (same --hidden) instead of training");
     CLI11_PARSE(app, argc, argv);
+    o.split = split == "rows" ? sn::BatchSplit::by_rows : split == "samples" ? sn::BatchSplit::by_samples : sn::BatchSplit::automatic;
 
     try {
         const auto start = std::chrono::steady_clock::now();
