@@ -35,8 +35,8 @@
 
 #include <algorithm>
 #include <deque>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -200,9 +200,8 @@ public:
 private:
     // kCanSplitRows asks for a width that is a multiple of 16: then its rows, split
     // at multiples of 16, give the optimizer ranges of whole, aligned vectors (see
-    // first_layer_gradient).
-    /// Known at compile time where the network cannot split, so that the row code
-    /// of such a network is never instantiated.
+    // first_layer_gradient). rows_now() is false at compile time where the network
+    // cannot split, so that the row code of such a network is never instantiated.
     bool rows_now() const {
         if constexpr (kCanSplitRows)
             return split_rows_;
