@@ -1,0 +1,44 @@
+#include "mnist_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#ifndef SCRATCHNET_DEFAULT_MNIST_DIR  // set by the build to its MNIST cache directory
+#define SCRATCHNET_DEFAULT_MNIST_DIR "data/mnist"
+#endif
+
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+    const char* env = std::getenv("SCRATCHNET_MNIST_DIR");
+    o.data = env != nullptr && *env != '\0' ? std::filesystem::path(env) : std::filesystem::path(SCRATCHNET_DEFAULT_MNIST_DIR);
+    o.threads = std::max(1u, std::thread::hardware_concurrency());
+    CLI::App app{"Train a network on MNIST (or Fashion-MNIST)"};
+    app.add_option("--data", o.data, "directory with the four IDX files (raw or .gz); env SCRATCHNET_MNIST_DIR")
+        ->capture_default_str();
+    app.add_option("--hidden", o.hidden, "hidden layers (ReLU)")
+        ->check(CLI::IsMember({"128", "512-256"}))
+        ->capture_default_str();
+    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}))->capture_default_str();
+    app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--weight-decay", o.weight_decay, "L2 weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--schedule", o.schedule, "learning-rate schedule")->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
+    app.add_option("--batch", o.batch_size, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();
+    app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
+    app.add_option("--split", o.split, "how a batch is spread over the threads (rows: layer 0 split by its rows)")
+        ->check(CLI::IsMember({"auto", "samples", "rows"}))
+        ->capture_default_str();
+    app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
+    app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
+    app.add_option("--save", o.save, "save the trained model to this file");
+    app.add_option("--load", o.load, "evaluate this saved model (same --hidden) instead of training");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    return std::nullopt;
+}
