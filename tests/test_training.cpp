@@ -194,6 +194,7 @@ TEST_CASE("the two batch splits compute the same gradient, summed in another ord
     const float moved = (rows.parameters() - start.parameters()).norm();
     CHECK(moved > 0.1f);
     CHECK((rows.parameters() - samples.parameters()).norm() < 1e-4f * moved);
+    CHECK(rows.parameters() != samples.parameters());  // two paths, not one taken twice
 }
 
 TEST_CASE("BatchSplit: automatic splits by rows only a large first layer, by_rows is refused where it cannot work") {

@@ -21,8 +21,10 @@
 // batch's inputs itself (rather than read another core's copy), and the batch
 // takes one more hand-off between the threads. Measured on 2 cores (see the
 // README), the row split wins once W no longer fits in a core's L2 cache
-// (784-512-256-10: 0.95 against 1.1 s per epoch) and loses while it does (the
-// course network's 400 KB: 0.18 against 0.165 s), hence kRowsByDefault. A row
+// (784-512-256-10's 1.6 MB: faster in 8 of 11 comparisons, 1.03 against 1.22 s
+// per epoch in the README's run) and mostly loses while it does (the course
+// network's 400 KB: slower in 11 of 14, 0.196 against 0.181 s), hence
+// kRowsByDefault. A row
 // of the result does not depend on how the rows were split (see
 // GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
 // too gives the same bits for any thread count; the two splits add layer 0's
