@@ -28,7 +28,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();
     app.add_option("--threads", o.threads, "worker threads (results do not depend on it)")->capture_default_str();
-    app.add_option("--split", o.split, "how a batch is spread over the threads (rows: layer 0 split by its rows)")
+    app.add_option("--split", o.split, "how a batch is spread over the threads (rows: layer 0 split by its rows); results depend on it")
         ->check(CLI::IsMember({"auto", "samples", "rows"}))
         ->capture_default_str();
     app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();

@@ -217,6 +217,28 @@ TEST_CASE("BatchSplit: automatic splits by rows only a large first layer, by_row
     CHECK_NOTHROW(sn::fit(tanh_first, sgd, X, y, {.split = sn::BatchSplit::by_samples}));
 }
 
+TEST_CASE("fit follows BatchSplit::automatic's choice: by samples for a small first layer, by rows for a large one") {
+    // Bit-exact equality with the explicit split, and inequality with the other,
+    // shows which path automatic took.
+    CHECK(fit_wide<Case<WideNet, sn::BatchSplit::automatic>>(sn::SGD{0.05f}, 2).parameters() ==
+          fit_wide<WideBySamples>(sn::SGD{0.05f}, 2).parameters());
+
+    using Large = sn::Network<sn::Dense<1024, 256>, sn::ReLU, sn::Dense<256, 2>, sn::Softmax, sn::CrossEntropy>;
+    static_assert(sn::detail::BatchGradient<Large>::kRowsByDefault);  // 262,144 weights: exactly 2^18
+    const sn::Matrix<float> X = sn::Matrix<float>::Random(1024, 96);
+    sn::Labels y(96);
+    for (int j = 0; j < 96; ++j) y[j] = j % 2;
+    const auto trained = [&](sn::BatchSplit split) {
+        Large net(3);
+        sn::SGD sgd{0.05f};
+        sn::fit(net, sgd, X, y, {.epochs = 2, .batch_size = 48, .seed = 1, .threads = 2, .chunk_size = 16, .split = split});
+        return sn::Vector<float>(net.parameters());
+    };
+    const sn::Vector<float> automatic = trained(sn::BatchSplit::automatic);
+    CHECK(automatic == trained(sn::BatchSplit::by_rows));
+    CHECK(automatic != trained(sn::BatchSplit::by_samples));
+}
+
 TEST_CASE("a class derived from an optimizer keeps its own step() in fit") {
     static_assert(!sn::RangeOptimizer<CountingSGD, WideNet>);  // it inherits SGD's range_update
     sn::Matrix<float> X;

@@ -33,9 +33,10 @@ public:
 /// thread count, but add layer 0's gradient in different orders, so results
 /// differ between them (as between chunk sizes).
 enum class BatchSplit {
-    automatic,  ///< by_rows where layer 0 has >= 2^18 weights (W outgrows a core's L2), else by_samples
+    automatic,  ///< by_rows where it can work and layer 0 has >= 2^18 weights (W outgrows a core's L2)
     by_samples, ///< fixed column chunks of chunk_size; every thread reads all of W
-    by_rows,    ///< layer 0's products by output rows (Dense, a multiple of 16 wide), the rest by samples
+    by_rows,    ///< layer 0's products by output rows, the rest by samples; fit throws
+                ///< std::invalid_argument unless layer 0 is Dense with a multiple of 16 outputs
 };
 
 struct FitOptions {

@@ -24,8 +24,8 @@
 // (784-512-256-10's 1.6 MB: faster in 8 of 11 comparisons, 1.03 against 1.22 s
 // per epoch in the README's run) and mostly loses while it does (the course
 // network's 400 KB: slower in 11 of 14, 0.196 against 0.181 s), hence
-// kRowsByDefault. A row
-// of the result does not depend on how the rows were split (see
+// kRowsByDefault. A row of the result does not depend on how the rows were
+// split (see
 // GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
 // too gives the same bits for any thread count; the two splits add layer 0's
 // gradient in different orders, so they differ from each other in the last bits.
@@ -66,10 +66,11 @@ public:
         : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows) {
         if (split_rows && !kCanSplitRows)
             throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
-                                        "of 16 outputs, and " + Net::architecture() + " begins otherwise");
+                                        "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +
+                                        " (use BatchSplit::automatic or by_samples)");
     }
 
-    bool splits_rows() const { return split_rows_; }
+    bool splits_rows() const { return rows_now(); }
 
     /// Parameters per block of the summing pass: 32 KB of floats, a multiple of
     /// every SIMD width, so each block but the last is whole vectors.
@@ -143,19 +144,21 @@ public:
                 c.grad.resize(Net::parameter_count);
                 g = c.grad.data();
             }
-            if (rows) {
-                Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
-                const Matrix<T>& P = model.forward_after_first(c.ws, n);
-                tally(c, P, Yk, model.loss_sum(Yk, c.ws));
-                model.backward_after_first(Yk, c.ws, g, scale);
-                first_now_->dZ.middleCols(begin, n) = Net::first_delta(c.ws);
-            } else {
-                inputs(begin, n, c.X);
-                const Batch Xk(c.X.data(), c.X.rows(), n);
-                const Matrix<T>& P = model.forward(Xk, c.ws);
-                tally(c, P, Yk, model.loss_sum(Yk, c.ws));
-                model.backward(Xk, Yk, c.ws, g, scale);
+            if constexpr (kCanSplitRows) {
+                if (rows) {
+                    Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
+                    const Matrix<T>& P = model.forward_after_first(c.ws, n);
+                    tally(c, P, Yk, model.loss_sum(Yk, c.ws));
+                    model.backward_after_first(Yk, c.ws, g, scale);
+                    first_now_->dZ.middleCols(begin, n) = Net::first_delta(c.ws);
+                    return;
+                }
             }
+            inputs(begin, n, c.X);
+            const Batch Xk(c.X.data(), c.X.rows(), n);
+            const Matrix<T>& P = model.forward(Xk, c.ws);
+            tally(c, P, Yk, model.loss_sum(Yk, c.ws));
+            model.backward(Xk, Yk, c.ws, g, scale);
         };
         pool_.run(chunks, task);
         chunks_ = chunks;
