@@ -21,9 +21,9 @@
 // batch's inputs itself (rather than read another core's copy), and the batch
 // takes one more hand-off between the threads. Measured on 2 cores (see the
 // README), the row split wins once W no longer fits in a core's L2 cache
-// (784-512-256-10's 1.6 MB: faster in 8 of 11 comparisons, 1.03 against 1.22 s
+// (784-512-256-10's 1.6 MB: faster in 8 of 12 comparisons, 1.03 against 1.22 s
 // per epoch in the README's run) and mostly loses while it does (the course
-// network's 400 KB: slower in 11 of 14, 0.196 against 0.181 s), hence
+// network's 400 KB: slower in 12 of 15, 0.196 against 0.181 s), hence
 // kRowsByDefault. A row of the result does not depend on how the rows were
 // split (see
 // GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
@@ -69,8 +69,6 @@ public:
                                         "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +
                                         " (use BatchSplit::automatic or by_samples)");
     }
-
-    bool splits_rows() const { return rows_now(); }
 
     /// Parameters per block of the summing pass: 32 KB of floats, a multiple of
     /// every SIMD width, so each block but the last is whole vectors.
@@ -205,14 +203,9 @@ public:
 private:
     // kCanSplitRows asks for a width that is a multiple of 16: then its rows, split
     // at multiples of 16, give the optimizer ranges of whole, aligned vectors (see
-    // first_layer_gradient). rows_now() is false at compile time where the network
-    // cannot split, so that the row code of such a network is never instantiated.
-    bool rows_now() const {
-        if constexpr (kCanSplitRows)
-            return split_rows_;
-        else
-            return false;
-    }
+    // first_layer_gradient). Where the network cannot split, the row code sits
+    // behind `if constexpr (kCanSplitRows)` and is never instantiated.
+    bool rows_now() const { return kCanSplitRows && split_rows_; }
     static constexpr Index kIn = Net::input_size;
     static constexpr Index kOut = Net::first_width;
     /// Where layer 0's products are cut when the kernel needs fixed cuts.
