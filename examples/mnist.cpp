@@ -23,11 +23,25 @@ namespace fs = std::filesystem;
 namespace {
 
 // One optimizer chosen at run time, so fit() is instantiated once per architecture.
+// It forwards the range update too (a RangeOptimizer), so fit still spreads the
+// update over its threads, fused with the gradient sum, as for a concrete optimizer.
 struct AnyOptimizer {
-    std::variant<sn::SGD, sn::Momentum, sn::Adam> impl;
+    using range_update = AnyOptimizer;
+    std::variant<sn::SGD, sn::Momentum, sn::Adam, sn::RMSprop, sn::AdamW> impl;
     template <class Net>
     void step(Net& net) {
         std::visit([&](auto& o) { o.step(net); }, impl);
+    }
+    template <class Net>
+    void begin_step(Net& net) {
+        std::visit([&](auto& o) { o.begin_step(net); }, impl);
+    }
+    template <class Net>
+    void update(Net& net, sn::Index begin, sn::Index end) {
+        std::visit([&](auto& o) { o.update(net, begin, end); }, impl);
+    }
+    float learning_rate() const {
+        return std::visit([](const auto& o) { return o.learning_rate(); }, impl);
     }
     void set_learning_rate(float lr) {
         std::visit([&](auto& o) { o.set_learning_rate(lr); }, impl);
@@ -42,6 +56,9 @@ sn::BatchSplit batch_split(const Options& o) {
 
 AnyOptimizer make_optimizer(const Options& o) {
     if (o.optimizer == "sgd") return {sn::SGD{o.learning_rate, o.weight_decay}};
+    if (o.optimizer == "rmsprop")
+        return {sn::RMSprop{sn::RMSpropOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};
+    if (o.optimizer == "adamw") return {sn::AdamW{o.learning_rate, o.weight_decay}};
     if (o.optimizer == "momentum" || o.optimizer == "nesterov")
         return {sn::Momentum{sn::MomentumOptions{.learning_rate = o.learning_rate,
                                                  .momentum = 0.9f,
@@ -50,13 +67,27 @@ AnyOptimizer make_optimizer(const Options& o) {
     return {sn::Adam{sn::AdamOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};
 }
 
-void write_history(const sn::History& h, const fs::path& out) {
+std::function<double(int)> make_schedule(const Options& o) {
+    std::function<double(int)> main;
+    if (o.schedule == "step") main = sn::StepDecay{.every = 5, .gamma = 0.5};
+    if (o.schedule == "exp") main = sn::ExponentialDecay{.gamma = 0.95};
+    if (o.schedule == "cosine") main = sn::CosineDecay{.epochs = std::max(1, o.epochs - o.warmup)};
+    if (o.warmup > 0) {
+        if (!main) main = sn::ConstantRate{};
+        return sn::Warmup<std::function<double(int)>>{.epochs = o.warmup, .then = main};
+    }
+    return main;
+}
+
+// `held_out`: what the per-epoch figures were measured on ("validation" or "test").
+void write_history(const sn::History& h, const std::string& held_out, const fs::path& out) {
     {
         auto csv = examples::open_csv(out / "mnist_history.csv");  // closed (flushed) before gnuplot reads it
-        csv << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
+        csv << "epoch,train_loss,train_accuracy," << held_out << "_loss," << held_out << "_accuracy,seconds,learning_rate\n";
         for (const auto& r : h)
             csv << r.epoch << "," << r.loss << "," << r.accuracy << "," << r.validation_loss.value_or(NAN) << ","
-                << r.validation_accuracy.value_or(NAN) << "," << r.seconds << "\n";
+                << r.validation_accuracy.value_or(NAN) << "," << r.seconds << "," << r.learning_rate.value_or(NAN)
+                << "\n";
     }
     const std::string d = out.string();
     examples::gnuplot("set terminal pngcairo size 1200,450\nset output '" + d +
@@ -64,10 +95,10 @@ void write_history(const sn::History& h, const fs::path& out) {
                           "set multiplot layout 1,2 title 'MNIST training'\n"
                           "set xlabel 'epoch'\nset ylabel 'cross-entropy'\nset title 'loss'\n"
                           "plot '" + d + "/mnist_history.csv' using 1:2 with linespoints lw 2 title 'train', '' using "
-                          "1:4 with linespoints lw 2 title 'test'\n"
+                          "1:4 with linespoints lw 2 title '" + held_out + "'\n"
                           "set ylabel 'accuracy (%)'\nset title 'accuracy'\nset key bottom right\n"
                           "plot '" + d + "/mnist_history.csv' using 1:($3*100) with linespoints lw 2 title 'train', '' "
-                          "using 1:($5*100) with linespoints lw 2 title 'test'\nunset multiplot\n",
+                          "using 1:($5*100) with linespoints lw 2 title '" + held_out + "'\nunset multiplot\n",
                       out / "mnist_training.png");
 }
 
@@ -119,23 +150,35 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
         return e.accuracy * 100 < o.min_accuracy ? 1 : 0;
     }
     std::cout << Net::architecture() << " (" << Net::parameter_count << " parameters), " << o.optimizer << " lr "
-              << o.learning_rate << (o.schedule == "cosine" ? " (cosine)" : "") << ", batch " << o.batch_size
-              << ", threads " << o.threads << "\n";
+              << o.learning_rate << " (" << o.schedule << (o.warmup > 0 ? ", warm-up " + std::to_string(o.warmup) : "")
+              << "), batch " << o.batch_size << ", threads " << o.threads << "\n";
     AnyOptimizer optimizer = make_optimizer(o);
 
-    sn::FitCallbacks schedule;
-    if (o.schedule == "cosine")
-        schedule.on_epoch = [&](const sn::EpochRecord& r) {
-            const double t = static_cast<double>(r.epoch) / o.epochs;
-            optimizer.set_learning_rate(static_cast<float>(static_cast<double>(o.learning_rate) * 0.5 * (1 + std::cos(std::numbers::pi * t))));
-            return true;
-        };
+    sn::FitOptions options{.epochs = o.epochs, .batch_size = o.batch_size, .seed = o.seed, .threads = o.threads,
+                           .split = batch_split(o)};
+    options.schedule = make_schedule(o);
+    options.clip_norm = o.clip;
+    options.max_norm = o.max_norm;
+    options.early_stopping.patience = o.early_stopping;
     sn::ProgressBar progress(std::cout, sn::ProgressBar::stdout_is_terminal());
-    const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
-    const sn::History history =
-        sn::fit(net, optimizer, data.train.images, data.train.labels, test,
-                {.epochs = o.epochs, .batch_size = o.batch_size, .seed = o.seed, .threads = o.threads, .split = batch_split(o)},
-                progress.callbacks(schedule));
+    // With --validation, the per-epoch figures (and early stopping) use samples
+    // held out of the training set; the test set is only looked at at the end.
+    // Without it, the test set is shown per epoch but chooses nothing.
+    sn::History history;
+    std::string held_out = "test";
+    if (o.validation > 0) {
+        options.validation_split = o.validation;
+        options.validation_seed = o.seed;
+        held_out = "validation";
+        history = sn::fit(net, optimizer, data.train.images, data.train.labels, options, progress.callbacks());
+    } else {
+        if (o.early_stopping > 0) throw std::invalid_argument("--early-stopping needs --validation N");
+        const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
+        history = sn::fit(net, optimizer, data.train.images, data.train.labels, test, options, progress.callbacks());
+    }
+    if (history.stopped_epoch > 0)
+        std::cout << "early stopping after epoch " << history.stopped_epoch << "; best validation loss in epoch "
+                  << history.best_epoch << (history.restored_best ? " (its weights restored)" : "") << "\n";
 
     double train_seconds = 0;
     for (const auto& r : history) train_seconds += r.seconds;
@@ -164,7 +207,7 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
         sn::save(net, o.save);
         std::cout << "saved the model to " << o.save.string() << "\n";
     }
-    write_history(history, o.out);
+    write_history(history, held_out, o.out);
     write_predictions(data.test.images, data.test.labels, predicted, o.out);
     std::cout << "wrote " << (o.out / "mnist_training.png").string() << ", "
               << (o.out / "mnist_predictions.png").string() << ", " << (o.out / "mnist_history.csv").string() << "\n";
@@ -190,8 +233,24 @@ int main(int argc, char** argv) {
         std::cout << "loaded " << o.data.string() << ": " << data.train.images.cols() << " training and "
                   << data.test.images.cols() << " test images in " << std::setprecision(3)
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+        // Dropout<Rate> is part of the type: the rates on offer are those of the two
+        // dropout networks of the literature (Keras' mnist_mlp; Srivastava et al.).
+        const bool drop = o.dropout > 0;
+        if (drop && !((o.hidden == "512-512" && o.dropout == 0.2) || (o.hidden == "1024-1024-2048" && o.dropout == 0.5)))
+            throw std::invalid_argument("--dropout: 0.2 goes with --hidden 512-512 and 0.5 with 1024-1024-2048");
         if (o.hidden == "512-256")
             return run<Classifier<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 256>, sn::ReLU, sn::Dense<256, 10>>>(o, data);
+        if (o.hidden == "512-512" && drop)
+            return run<Classifier<sn::Dense<784, 512>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<512, 512>, sn::ReLU,
+                                  sn::Dropout<0.2>, sn::Dense<512, 10>>>(o, data);
+        if (o.hidden == "512-512")
+            return run<Classifier<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 512>, sn::ReLU, sn::Dense<512, 10>>>(o, data);
+        if (o.hidden == "1024-1024-2048") {
+            if (!drop) throw std::invalid_argument("--hidden 1024-1024-2048 is the dropout network: add --dropout 0.5");
+            return run<Classifier<sn::Dropout<0.2>, sn::Dense<784, 1024>, sn::ReLU, sn::Dropout<0.5>,
+                                  sn::Dense<1024, 1024>, sn::ReLU, sn::Dropout<0.5>, sn::Dense<1024, 2048>, sn::ReLU,
+                                  sn::Dropout<0.5>, sn::Dense<2048, 10>>>(o, data);
+        }
         return run<Classifier<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>>>(o, data);
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";

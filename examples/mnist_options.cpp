@@ -18,12 +18,23 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--data", o.data, "directory with the four IDX files (raw or .gz); env SCRATCHNET_MNIST_DIR")
         ->capture_default_str();
     app.add_option("--hidden", o.hidden, "hidden layers (ReLU)")
-        ->check(CLI::IsMember({"128", "512-256"}))
+        ->check(CLI::IsMember({"128", "512-256", "512-512", "1024-1024-2048"}))
         ->capture_default_str();
-    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam"}))->capture_default_str();
+    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw"}))->capture_default_str();
     app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-    app.add_option("--weight-decay", o.weight_decay, "L2 weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--schedule", o.schedule, "learning-rate schedule")->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
+    app.add_option("--weight-decay", o.weight_decay, "L2 weight decay (AdamW: decoupled)")->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--schedule", o.schedule, "learning-rate schedule (step: x0.5 every 5 epochs; exp: x0.95 per epoch)")
+        ->check(CLI::IsMember({"constant", "step", "exp", "cosine"}))
+        ->capture_default_str();
+    app.add_option("--warmup", o.warmup, "epochs of linear warm-up before the schedule")->check(CLI::NonNegativeNumber);
+    app.add_option("--dropout", o.dropout, "dropout after each hidden layer: 0.2 (512-512) or 0.5 (1024-1024-2048, with 0.2 on the inputs)")
+        ->check(CLI::Range(0.0, 0.5));
+    app.add_option("--early-stopping", o.early_stopping, "stop after this many epochs without a better validation loss (needs --validation)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--validation", o.validation, "hold out this many training samples (drawn with --seed) for validation")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--clip", o.clip, "clip each batch gradient to this global norm")->check(CLI::NonNegativeNumber);
+    app.add_option("--max-norm", o.max_norm, "max-norm constraint on each unit's incoming weights")->check(CLI::NonNegativeNumber);
     app.add_option("--batch", o.batch_size, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--seed", o.seed, "weights and shuffling")->capture_default_str();

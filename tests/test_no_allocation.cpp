@@ -102,7 +102,9 @@ TEST_CASE("train_step with Momentum and Adam allocates nothing after its first c
     steps_allocate_nothing(adam);
 }
 
-TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batch included") {
+namespace {
+template <class Net, class Opt>
+void fit_allocates_nothing_after_epoch_one(Opt make_optimizer) {
     // 1000 samples in batches of 96 (chunks of 64 + 32), the last batch 40: three chunk shapes.
     const sn::ByteMatrix X = (sn::Matrix<float>::Random(784, 1000).array().abs() * 255.0f).cast<std::uint8_t>();
     sn::Labels y(1000);
@@ -113,8 +115,8 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
         const sn::BatchSplit split = by_rows ? sn::BatchSplit::by_rows : sn::BatchSplit::by_samples;
         CAPTURE(threads);
         CAPTURE(by_rows);
-        Course net(1);
-        sn::SGD sgd{0.05f};
+        Net net(1);
+        auto optimizer = make_optimizer();
         std::optional<NoMalloc> guard;
         int epochs_seen = 0;
         sn::FitCallbacks cb;
@@ -124,10 +126,26 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
             if (r.epoch == 3) guard.reset();
             return true;
         };
-        sn::fit(net, sgd, X, y, {.epochs = 3, .batch_size = 96, .seed = 1, .threads = threads, .split = split}, cb);
+        sn::FitOptions o{.epochs = 3, .batch_size = 96, .seed = 1, .threads = threads, .split = split};
+        o.schedule = sn::CosineDecay{.epochs = 3};
+        o.clip_norm = run % 2 == 0 ? 0.0 : 1.0;
+        o.max_norm = 3.0;
+        sn::fit(net, optimizer, X, y, o, cb);
         CHECK(epochs_seen == 3);
         CHECK_FALSE(guard.has_value());
     }
+}
+using CourseDropout = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<128, 10>, sn::Softmax,
+                                  sn::CrossEntropy>;
+}  // namespace
+
+TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batch included") {
+    fit_allocates_nothing_after_epoch_one<Course>([] { return sn::SGD{0.05f}; });
+}
+
+TEST_CASE("fit with Dropout, RMSprop or AdamW, a schedule, clipping and max-norm allocates nothing after epoch 1") {
+    fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::RMSprop{1e-3f}; });
+    fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::AdamW{1e-3f}; });
 }
 
 TEST_CASE("a chunked, threaded batch gradient allocates nothing after its first call") {

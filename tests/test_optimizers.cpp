@@ -139,3 +139,60 @@ TEST_CASE("begin_step plus update over any ranges equals step, for every optimiz
     check([] { return sn::Momentum{0.1f, 0.5f, false}; });
     check([] { return sn::Adam{sn::AdamOptions{.learning_rate = 0.01f, .weight_decay = 0.001f}}; });
 }
+
+TEST_CASE("RMSprop: two steps by hand, with and without momentum, and Keras' defaults") {
+    const sn::RMSprop defaults;
+    CHECK(defaults.options().learning_rate == 1e-3f);
+    CHECK(defaults.options().rho == 0.9f);
+    CHECK(defaults.options().epsilon == 1e-7f);
+
+    const Eigen::VectorXd theta0 = (Eigen::VectorXd(4) << 1.0, -2.0, 0.5, 0.0).finished();
+    const Eigen::VectorXd g1 = (Eigen::VectorXd(4) << 0.4, -0.1, 2.0, 0.0).finished();
+    const Eigen::VectorXd g2 = (Eigen::VectorXd(4) << -0.2, 0.3, 1.0, 0.5).finished();
+    const double lr = 0.01, rho = 0.9, eps = 1e-7, mu = 0.5;
+    for (const bool with_momentum : {false, true}) {
+        CAPTURE(with_momentum);
+        sn::RMSprop rms{sn::RMSpropOptions{.learning_rate = 0.01f, .rho = 0.9f, .momentum = with_momentum ? 0.5f : 0.0f}};
+        Linear net(1);
+        net.parameters() = theta0;
+        net.gradients() = g1;
+        rms.step(net);
+        net.gradients() = g2;
+        rms.step(net);
+        Eigen::VectorXd theta = theta0, v = Eigen::VectorXd::Zero(4), m = Eigen::VectorXd::Zero(4);
+        for (const Eigen::VectorXd* g : {&g1, &g2}) {
+            for (int k = 0; k < 4; ++k) {
+                v[k] = rho * v[k] + (1 - rho) * (*g)[k] * (*g)[k];
+                const double d = lr * (*g)[k] / (std::sqrt(v[k]) + eps);
+                m[k] = with_momentum ? mu * m[k] + d : d;
+                theta[k] -= m[k];
+            }
+        }
+        CHECK(close(net.parameters(), theta));
+    }
+    CHECK_THROWS_AS(sn::RMSprop(sn::RMSpropOptions{.rho = 1.0f}), std::invalid_argument);
+    CHECK_THROWS_AS(sn::RMSprop(sn::RMSpropOptions{.momentum = 1.0f}), std::invalid_argument);
+    sn::RMSprop rms{0.01f};
+    CHECK(loss_after(rms, 300) < 1e-3);
+}
+
+TEST_CASE("AdamW: the decay is decoupled from the moments (by hand), unlike Adam's L2") {
+    const Eigen::VectorXd theta0 = (Eigen::VectorXd(4) << 1.0, -2.0, 0.5, 3.0).finished();
+    const Eigen::VectorXd g = (Eigen::VectorXd(4) << 0.4, -0.1, 2.0, 0.0).finished();
+    const double lr = 0.01, wd = 0.1, eps = 1e-8;
+    sn::AdamW adamw{sn::AdamWOptions{.learning_rate = 0.01f, .weight_decay = 0.1f}};
+    const Eigen::VectorXd theta1 = one_step(adamw, theta0, g);
+    // t = 1: m^ = g, v^ = g^2, so the Adam part is lr g / (|g| + eps).
+    Eigen::VectorXd expected(4);
+    for (int k = 0; k < 4; ++k) expected[k] = theta0[k] * (1 - lr * wd) - lr * g[k] / (std::abs(g[k]) + eps);
+    CHECK(close(theta1, expected));
+    CHECK(theta1[3] == Approx(3.0 * (1 - lr * wd)));  // zero gradient: only the decay moves it
+
+    // Adam with L2 puts the decay into the gradient: at t = 1 a zero-gradient
+    // weight then moves by a whole lr step, not by lr * wd of itself.
+    sn::Adam adam{sn::AdamOptions{.learning_rate = 0.01f, .weight_decay = 0.1f}};
+    CHECK(one_step(adam, theta0, g)[3] == Approx(3.0 - lr).epsilon(1e-6));
+    CHECK(sn::AdamW{}.options().weight_decay == 0.01f);
+    sn::AdamW trains{0.05f, 0.0f};
+    CHECK(loss_after(trains, 300) < 1e-3);
+}

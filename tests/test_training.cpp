@@ -111,7 +111,12 @@ struct Case {
     using Net = N;
     static constexpr sn::BatchSplit split = S;
 };
+// With Dropout after each hidden layer: masks from fit's seed and each sample's place.
+using WideDropoutNet = sn::Network<sn::Dense<2, 320>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<320, 40>, sn::Tanh,
+                                   sn::Dropout<0.1>, sn::Dense<40, 2>, sn::Softmax, sn::CrossEntropy>;
 using WideByRows = Case<WideNet, sn::BatchSplit::by_rows>;
+using DropoutByRows = Case<WideDropoutNet, sn::BatchSplit::by_rows>;
+using DropoutBySamples = Case<WideDropoutNet, sn::BatchSplit::by_samples>;
 using WideBySamples = Case<WideNet, sn::BatchSplit::by_samples>;
 using OddWide = Case<OddWideNet, sn::BatchSplit::automatic>;
 
@@ -151,7 +156,7 @@ struct CountingSGD : sn::SGD {
 }  // namespace
 
 TEST_CASE_TEMPLATE("1, 2 and 3 threads give bit-identical parameters with every optimizer, blocks split across threads",
-                   C, WideByRows, WideBySamples, OddWide) {
+                   C, WideByRows, WideBySamples, OddWide, DropoutByRows, DropoutBySamples) {
     using Net = typename C::Net;
     using First = std::remove_cvref_t<decltype(std::declval<Net&>().template layer<0>())>;
     static_assert(Net::parameter_count - First::parameter_count > 8192);  // two summing blocks after layer 0
@@ -164,6 +169,40 @@ TEST_CASE_TEMPLATE("1, 2 and 3 threads give bit-identical parameters with every 
     SUBCASE("SGD with weight decay") { same_for_all_threads([] { return sn::SGD{0.05f, 1e-4f}; }); }
     SUBCASE("Nesterov momentum") { same_for_all_threads([] { return sn::Momentum{0.05f, 0.9f, true}; }); }
     SUBCASE("Adam") { same_for_all_threads([] { return sn::Adam{0.01f}; }); }
+    SUBCASE("RMSprop with momentum") {
+        same_for_all_threads([] { return sn::RMSprop{sn::RMSpropOptions{.learning_rate = 0.003f, .momentum = 0.5f}}; });
+    }
+    SUBCASE("AdamW") { same_for_all_threads([] { return sn::AdamW{0.01f, 0.05f}; }); }
+}
+
+TEST_CASE("fit trains with Dropout on, its masks follow the seed, and validation leaves no mode behind") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    spirals(150, X, y);
+    const sn::FitOptions o{.epochs = 3, .batch_size = 64, .seed = 2, .threads = 2, .chunk_size = 32};
+    WideDropoutNet a(4), b(4), c(4);
+    sn::SGD s1{0.05f}, s2{0.05f}, s3{0.05f};
+    sn::fit(a, s1, X, y, o);
+    // Validation after each epoch runs in inference mode on its own workspace:
+    // the training that follows is the same to the bit.
+    const sn::ValidationData<sn::Matrix<float>, sn::Labels> val{X, y};
+    const sn::History h = sn::fit(b, s2, X, y, val, o);
+    CHECK(a.parameters() == b.parameters());
+    CHECK(h.back().validation_accuracy.has_value());
+    // Another seed, other masks (and another shuffle): other parameters.
+    sn::FitOptions other = o;
+    other.seed = 3;
+    sn::fit(c, s3, X, y, other);
+    CHECK(c.parameters() != a.parameters());
+    // The same network without Dropout starts from the same weights (Dropout owns
+    // and draws nothing) but trains differently: fit did drop.
+    WideNet plain(4);
+    REQUIRE(plain.parameters() == WideDropoutNet(4).parameters());
+    sn::SGD s4{0.05f};
+    sn::fit(plain, s4, X, y, o);
+    CHECK(plain.parameters() != a.parameters());
+    // Inference is deterministic: evaluating twice gives the same figures.
+    CHECK(sn::evaluate(a, X, y).loss == sn::evaluate(a, X, y).loss);
 }
 
 TEST_CASE_TEMPLATE("an optimizer with only step() trains exactly like one that offers update ranges", C, WideByRows,
@@ -183,6 +222,8 @@ TEST_CASE_TEMPLATE("an optimizer with only step() trains exactly like one that o
     same([] { return sn::SGD{0.05f}; });
     same([] { return sn::Momentum{0.05f, 0.9f, true}; });
     same([] { return sn::Adam{0.01f}; });
+    same([] { return sn::RMSprop{0.003f}; });
+    same([] { return sn::AdamW{0.01f}; });
 }
 
 TEST_CASE("the two batch splits compute the same gradient, summed in another order") {

@@ -8,9 +8,12 @@
 // never keeps the pre-activation Z.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 namespace scratchnet {
 
@@ -116,8 +119,9 @@ typename D::PlainObject softmax(const Eigen::MatrixBase<D>& z) {
 }
 
 // ---------------------------------------------------------------------------
-// Layer types. Each is shape-preserving (inputs = outputs = 0 means "whatever the
-// previous layer gives"), has no parameters, and provides
+// Layer types: stateless elementwise layers in the sense of layer.hpp. Each is
+// shape-preserving (inputs = outputs = 0 means "whatever the previous layer
+// gives"), has no parameters, and provides
 //   forward(A):      A <- f(A), in place
 //   backward(A, dA): dA <- dL/dZ given A = f(Z) and dA = dL/dA, in place
 
@@ -151,6 +155,7 @@ struct Sigmoid : ActivationLayer {
 
 /// f(z) = max(z, 0),  f'(z) = [a > 0].
 struct ReLU : ActivationLayer {
+    static constexpr Init init_before = Init::he;  // it zeroes half of its inputs' variance
     static constexpr const char* name() { return "ReLU"; }
     template <class T>
     static void forward(Matrix<T>& A) { A = A.cwiseMax(T(0)); }
@@ -159,6 +164,30 @@ struct ReLU : ActivationLayer {
         dA = (A.array() > T(0)).select(dA, T(0));
     }
 };
+
+/// f(z) = z for z > 0, s z otherwise (0 < s < 1),  f'(z) = [a > 0] + s [a <= 0]:
+/// with s > 0 the output has the sign of the input, so the output alone tells
+/// which branch a value took. `LeakyReLU` is the usual slope 0.01.
+template <double Slope>
+struct BasicLeakyReLU : ActivationLayer {
+    static_assert(Slope > 0 && Slope < 1, "scratchnet::LeakyReLU<Slope>: the slope must lie in (0, 1)");
+    static constexpr double slope = Slope;
+    static constexpr Init init_before = Init::he;
+    static std::string name() {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "LeakyReLU<%g>", Slope);
+        return buf;
+    }
+    template <class T>
+    static void forward(Matrix<T>& A) {
+        A = (A.array() > T(0)).select(A, T(Slope) * A);
+    }
+    template <class T>
+    static void backward(const Matrix<T>& A, Matrix<T>& dA) {
+        dA = (A.array() > T(0)).select(dA, T(Slope) * dA);
+    }
+};
+using LeakyReLU = BasicLeakyReLU<0.01>;
 
 /// f(z) = tanh z,  f'(z) = 1 - a^2.
 struct Tanh : ActivationLayer {

@@ -9,6 +9,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
+#include "scratchnet/layer.hpp"
 
 #include <cmath>
 #include <new>
@@ -28,7 +29,6 @@ public:
     static constexpr Index inputs = In;
     static constexpr Index outputs = Out;
     static constexpr Index parameter_count = In * Out + Out;
-    static constexpr bool elementwise = false;
     template <class U>
     using bind = Dense<In, Out, U>;
     static std::string name() { return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + ">"; }
@@ -56,10 +56,10 @@ public:
         new (&bias_) BiasView(params + In * Out, Out);
     }
 
-    /// He initialisation, N(0, 2/In), when a ReLU follows (it halves the variance);
-    /// Glorot, U(-r, r) with r = sqrt(6/(In+Out)), otherwise. Biases start at 0.
-    void initialize(Rng& rng, bool relu_follows) {
-        if (relu_follows) {
+    /// Init::he: N(0, 2/In), for a ReLU-like layer next (it halves the variance);
+    /// Init::glorot: U(-r, r) with r = sqrt(6/(In+Out)). Biases start at 0.
+    void initialize(Rng& rng, Init init) {
+        if (init == Init::he) {
             const double sd = std::sqrt(2.0 / static_cast<double>(In));
             for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(sd * detail::normal(rng));
         } else {
@@ -67,6 +67,16 @@ public:
             for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(detail::uniform(rng, -r, r));
         }
         bias_.setZero();
+    }
+
+    /// Max-norm constraint (Srivastava et al. 2014): scales each unit's incoming
+    /// weights, a row of W, down to an L2 norm of at most c. Rows within it are
+    /// left alone; the bias is not constrained.
+    void constrain_max_norm(T c) {
+        for (Index i = 0; i < Out; ++i) {
+            const T norm = weights_.row(i).norm();
+            if (norm > c) weights_.row(i) *= c / norm;
+        }
     }
 
     /// What one pass through this layer needs besides its input and output: the
@@ -81,7 +91,7 @@ public:
     /// caller. Z starts as b in every column and the product is added to it, so
     /// the bias costs no extra pass.
     template <class D>
-    void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Scratch& s) const {
+    void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Scratch& s, const Pass& = {}) const {
         Z.colwise() = bias_;
         s.wx.run(Out, X.cols(), In, weights_.data(), Out, X.derived().data(), X.derived().outerStride(), Z.data(),
                  Out);
@@ -91,7 +101,8 @@ public:
     /// Writes dW and db into `grad` (same layout as the parameters); dX only when
     /// asked (the first layer's input needs no gradient).
     template <class D>
-    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, Matrix<T>* dX, T* grad, Scratch& s) const {
+    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, Matrix<T>* dX, T* grad, Scratch& s,
+                  const Pass& = {}) const {
         WeightsView dW(grad, Out, In);
         BiasView db(grad + In * Out, Out);
         const Index batch = dZ.cols();

@@ -6,6 +6,7 @@
 // relative error  |a - n| / max(|a| + |n|, floor)  over the parameters checked.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -33,6 +34,10 @@ struct GradientCheckOptions {
     double floor = 1e-8;
     /// The report converts to true when max_relative_error is below this.
     double tolerance = 1e-7;
+    /// The pass checked. Mode::training checks what fit() trains (Dropout with
+    /// one fixed mask, from `pass_stream`, through every evaluation of the loss).
+    Mode mode = Mode::inference;
+    std::uint64_t pass_stream = 1;
 };
 
 /// What gradient_check() found. `if (report)` reads "the gradients agree".
@@ -66,10 +71,18 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
     d.parameters() = net.parameters().template cast<double>();
     const Matrix<double> Xd = X.template cast<double>();
     const Matrix<double> Yd = Y.template cast<double>();
+    const typename Double::Batch Xb(Xd.data(), Xd.rows(), Xd.cols()), Yb(Yd.data(), Yd.rows(), Yd.cols());
+    typename Double::Workspace ws;
+    ws.pass = options.mode == Mode::training ? Pass::training(options.pass_stream) : Pass{};
+    const double batch = static_cast<double>(Xd.cols());
+    const auto mean_loss = [&] {
+        d.forward(Xb, ws);
+        return d.loss_sum(Yb, ws) / batch;
+    };
 
-    d.loss(Xd, Yd);
-    d.backward(Yd);
-    const Vector<double> analytic = d.gradients();
+    mean_loss();
+    Vector<double> analytic(Net::parameter_count);
+    d.backward(Xb, Yb, ws, analytic.data(), 1.0 / batch);
 
     std::vector<Index> order(static_cast<std::size_t>(Net::parameter_count));
     std::iota(order.begin(), order.end(), Index{0});
@@ -88,9 +101,9 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
         const double saved = theta[k];
         const auto centred = [&](double step) {
             theta[k] = saved + step;
-            const double plus = d.loss(Xd, Yd);
+            const double plus = mean_loss();
             theta[k] = saved - step;
-            const double minus = d.loss(Xd, Yd);
+            const double minus = mean_loss();
             theta[k] = saved;
             return (plus - minus) / (2.0 * step);
         };

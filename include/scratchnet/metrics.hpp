@@ -21,18 +21,29 @@ struct Evaluation {
 
 namespace detail {
 
-/// Calls f(P, targets_block, begin) for consecutive blocks of up to `block` samples.
+/// Samples of a data set named by index (a validation split), or all of them.
+struct Subset {
+    const Index* indices = nullptr;  ///< nullptr: every sample, in order
+    Index size = 0;
+};
+
+/// Calls f(P, targets_block, loss_sum) for consecutive blocks of up to `block`
+/// samples of the subset (in inference mode: a fresh workspace's pass).
 template <class Net, class Inputs, class Targets, class F>
-void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Index block = 1024) {
+void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Subset subset = {},
+                    Index block = 1024) {
     using T = typename Net::Scalar;
     check_data<Net>(X, Y, "scratchnet::evaluate");
-    const Index n = sample_count(X);
+    const Index n = subset.indices != nullptr ? subset.size : sample_count(X);
     typename Net::Workspace ws;
     Matrix<T> Xb, Yb;
     std::vector<Index> idx(static_cast<std::size_t>(std::min(block, n)));
     for (Index begin = 0; begin < n; begin += block) {
         const Index m = std::min(block, n - begin);
-        std::iota(idx.begin(), idx.begin() + m, begin);
+        if (subset.indices != nullptr)
+            std::copy_n(subset.indices + begin, m, idx.begin());
+        else
+            std::iota(idx.begin(), idx.begin() + m, begin);
         gather_inputs(X, idx.data(), m, Xb);
         gather_targets(Y, idx.data(), m, Net::output_size, Yb);
         const typename Net::Batch view(Xb.data(), Xb.rows(), m);
@@ -41,20 +52,30 @@ void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, In
     }
 }
 
+/// evaluate() over the samples of `subset`.
+template <class Net, class Inputs, class Targets>
+Evaluation evaluate_subset(const Net& net, const Inputs& X, const Targets& Y, Subset subset) {
+    double loss = 0.0;
+    Index correct = 0;
+    for_each_block(
+        net, X, Y,
+        [&](const auto& P, const auto& Yb, auto loss_sum) {
+            loss += static_cast<double>(loss_sum);
+            for (Index j = 0; j < P.cols(); ++j) correct += argmax_col(P, j) == argmax_col(Yb, j) ? 1 : 0;
+        },
+        subset);
+    const auto n = static_cast<double>(subset.indices != nullptr ? subset.size : sample_count(X));
+    return {loss / n, static_cast<double>(correct) / n};
+}
+
 }  // namespace detail
 
 /// Mean loss and accuracy of `net` on inputs X (Matrix<T> or ByteMatrix, one
 /// sample per column) against targets Y (one-hot Matrix<T> or Labels).
+/// Runs in inference mode (Dropout off) whatever the network was last used for.
 template <class Net, class Inputs, class Targets>
 Evaluation evaluate(const Net& net, const Inputs& X, const Targets& Y) {
-    double loss = 0.0;
-    Index correct = 0;
-    detail::for_each_block(net, X, Y, [&](const auto& P, const auto& Yb, auto loss_sum) {
-        loss += static_cast<double>(loss_sum);
-        for (Index j = 0; j < P.cols(); ++j) correct += detail::argmax_col(P, j) == detail::argmax_col(Yb, j) ? 1 : 0;
-    });
-    const auto n = static_cast<double>(detail::sample_count(X));
-    return {loss / n, static_cast<double>(correct) / n};
+    return detail::evaluate_subset(net, X, Y, {});
 }
 
 /// Fraction of samples classified correctly.

@@ -11,6 +11,7 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/dense.hpp"
 #include "scratchnet/detail/plan.hpp"
+#include "scratchnet/layer.hpp"
 #include "scratchnet/losses.hpp"
 
 #include <array>
@@ -30,7 +31,7 @@ struct LayerPack {
     using layers = std::tuple<bound_t<Ls, T>...>;
     using scratch = std::tuple<scratch_t<bound_t<Ls, T>>...>;
     using specs = std::tuple<Ls...>;
-    static constexpr bool all_layers = (check_is_layer<Ls>() && ...);
+    static constexpr bool all_layers = (check_layer<Ls, T>() && ...);
 };
 template <class T, class... Parts, std::size_t... Is>
 auto split_layers(std::index_sequence<Is...>) -> LayerPack<T, nth_t<Is, Parts...>...>;
@@ -62,7 +63,7 @@ public:
     template <class U>
     using rebind = BasicNetwork<U, Parts...>;
     /// A read-only batch view: inputs x batch, contiguous columns.
-    using Batch = Eigen::Map<const Matrix<T>>;
+    using Batch = BatchView<T>;
 
     static constexpr std::size_t depth = Plan::depth;
     static constexpr Index input_size = Plan::input_size;
@@ -76,6 +77,8 @@ private:
 
     template <std::size_t I>
     using spec_t = std::tuple_element_t<I, typename Pack::specs>;
+    template <std::size_t I>
+    using layer_t = std::tuple_element_t<I, typename Pack::layers>;
     static constexpr bool fused = FusedGradient<spec_t<depth - 1>, LossType>::value;
 
 public:
@@ -87,6 +90,9 @@ public:
         typename Pack::scratch scratch;  // per-layer product buffers
         const T* input = nullptr;  // the batch of the last forward, for backward
         Index batch = 0;
+        /// What forward() and backward() in this workspace are for: inference by
+        /// default; fit() sets a training pass for each chunk it computes.
+        Pass pass;
         /// When set, forward() records in nonfinite_layer the first layer whose
         /// output holds a NaN or an infinity (-1: none). One read of each output.
         bool check_finite = false;
@@ -102,24 +108,28 @@ public:
     explicit BasicNetwork(Rng& rng) : BasicNetwork() { initialize(rng); }
 
     BasicNetwork(const BasicNetwork& other)
-        : params_(other.params_), grads_(other.grads_), layers_(other.layers_) {
+        : params_(other.params_), grads_(other.grads_), layers_(other.layers_), training_passes_(other.training_passes_) {
         attach();
     }
     BasicNetwork& operator=(const BasicNetwork& other) {
         params_ = other.params_;
         grads_ = other.grads_;
+        training_passes_ = other.training_passes_;
         attach();
         ws_.input = nullptr;  // the old forward pass belongs to the old parameters
         return *this;
     }
     ~BasicNetwork() = default;
 
-    /// Redraws all weights (He before a ReLU, Glorot otherwise) and zeroes biases.
+    /// Redraws all parameters, each layer as the layer after it asks (Init::he
+    /// before ReLU and LeakyReLU, Init::glorot otherwise).
     void initialize(Rng& rng) {
         for_each_layer([&]<std::size_t I>(auto& layer) {
             if constexpr (Plan::parameter_counts[I] > 0) {
-                constexpr bool relu_next = I + 1 < depth && std::is_same_v<spec_t<(I + 1 < depth ? I + 1 : I)>, ReLU>;
-                layer.initialize(rng, relu_next);
+                if constexpr (I + 1 < depth)
+                    layer.initialize(rng, detail::init_before<spec_t<I + 1>>());
+                else
+                    layer.initialize(rng, Init::glorot);
             }
         });
         grads_.setZero();
@@ -128,18 +138,26 @@ public:
     // -- the course's interface --------------------------------------------------
 
     /// Output for a batch X (input_size x B). X must stay alive until backward().
-    const Matrix<T>& forward(const Matrix<T>& X) { return forward(Batch(X.data(), X.rows(), X.cols()), ws_); }
-    const Matrix<T>& forward(const Matrix<T>&&) = delete;  // backward() would read a dead temporary
+    /// Inference by default; Mode::training makes Dropout drop, with a fresh random
+    /// stream on each call (counted by this network: the same calls on two networks
+    /// built alike give the same masks).
+    const Matrix<T>& forward(const Matrix<T>& X, Mode mode = Mode::inference) {
+        ws_.pass = mode == Mode::training ? Pass::training(detail::mix64(++training_passes_)) : Pass{};
+        return forward(Batch(X.data(), X.rows(), X.cols()), ws_);
+    }
+    const Matrix<T>& forward(const Matrix<T>&&, Mode = Mode::inference) = delete;  // backward() would read a dead temporary
 
     /// Mean loss over the batch; also leaves the forward pass ready for backward(Y).
-    T loss(const Matrix<T>& X, const Matrix<T>& Y) {
-        const Matrix<T>& P = forward(X);
+    /// The mode as for forward(); train_step() uses Mode::training.
+    T loss(const Matrix<T>& X, const Matrix<T>& Y, Mode mode = Mode::inference) {
+        const Matrix<T>& P = forward(X, mode);
         check_targets(Y.rows(), Y.cols(), ws_, "loss");
         return LossType::sum(P, Y) / static_cast<T>(X.cols());
     }
-    T loss(const Matrix<T>&&, const Matrix<T>&) = delete;
+    T loss(const Matrix<T>&&, const Matrix<T>&, Mode = Mode::inference) = delete;
 
-    /// Gradient of the mean loss for the last forward() into gradients().
+    /// Gradient of the mean loss for the last forward() into gradients(), in that
+    /// forward's mode (with its dropout masks).
     void backward(const Matrix<T>& Y) {
         if (ws_.input == nullptr)
             throw std::logic_error("scratchnet::Network::backward: call forward(X) first");
@@ -188,6 +206,14 @@ public:
         ((s += std::string(Parts::name()) + ","), ...);
         s.pop_back();
         return s;
+    }
+
+    /// Applies the max-norm constraint to every layer that offers one
+    /// (constrain_max_norm(T c) in the layer contract: Dense's rows of W).
+    void constrain_max_norm(T c) {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (requires { layer.constrain_max_norm(c); }) layer.constrain_max_norm(c);
+        });
     }
 
     // -- explicit-workspace interface (const: concurrent calls with separate workspaces) --
@@ -305,18 +331,26 @@ private:
     template <std::size_t I>
     void forward_layer(const Batch& X, Workspace& ws) const {
         Matrix<T>& A = ws.out[Plan::buffer[I]];
+        const auto& layer = std::get<I>(layers_);
+        auto& scratch = std::get<I>(ws.scratch);
+        const Pass pass = ws.pass.for_layer(I);
         if constexpr (Plan::elementwise[I]) {
             if constexpr (I == 0)
                 A = X;
             else if constexpr (Plan::buffer[I] != Plan::buffer[I - 1])
                 A = ws.out[Plan::buffer[I - 1]];
-            spec_t<I>::forward(A);
+            if constexpr (detail::FullElementwise<layer_t<I>, T>)
+                layer.forward(A, scratch, pass);
+            else
+                layer.forward(A);
         } else {
             A.resize(Plan::width_out[I], X.cols());
-            if constexpr (I == 0)
-                std::get<I>(layers_).forward(X, A, std::get<I>(ws.scratch));
-            else
-                std::get<I>(layers_).forward(ws.out[Plan::buffer[I - 1]], A, std::get<I>(ws.scratch));
+            if constexpr (I == 0) {
+                layer.forward(X, A, scratch, pass);
+            } else {
+                const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
+                layer.forward(Batch(in.data(), in.rows(), in.cols()), A, scratch, pass);
+            }
         }
         note_nonfinite<I>(A, ws);
     }
@@ -333,22 +367,31 @@ private:
     template <std::size_t I>
     void backward_layer(const Batch& X, Workspace& ws, T* grad) const {
         Matrix<T>& dA = ws.delta[Plan::buffer[I]];
+        const auto& layer = std::get<I>(layers_);
+        auto& scratch = std::get<I>(ws.scratch);
+        const Pass pass = ws.pass.for_layer(I);
         if constexpr (Plan::elementwise[I]) {
             if constexpr (Plan::input_gradient_needed[I]) {
-                if constexpr (!(I == depth - 1 && fused)) spec_t<I>::backward(ws.out[Plan::buffer[I]], dA);
+                if constexpr (!(I == depth - 1 && fused)) {
+                    if constexpr (detail::FullElementwise<layer_t<I>, T>)
+                        layer.backward(ws.out[Plan::buffer[I]], dA, scratch, pass);
+                    else
+                        layer.backward(ws.out[Plan::buffer[I]], dA);
+                }
                 if constexpr (Plan::buffer[I] != Plan::buffer[I - 1]) ws.delta[Plan::buffer[I - 1]] = dA;
             }
         } else {
             T* g = grad + Plan::parameter_offset[I];
             if constexpr (I == 0) {
-                std::get<I>(layers_).backward(X, dA, nullptr, g, std::get<I>(ws.scratch));
+                layer.backward(X, dA, nullptr, g, scratch, pass);
             } else {
                 Matrix<T>* dX = nullptr;
                 if constexpr (Plan::input_gradient_needed[I]) {
                     dX = &ws.delta[Plan::buffer[I - 1]];
                     dX->resize(Plan::width_out[I - 1], dA.cols());
                 }
-                std::get<I>(layers_).backward(ws.out[Plan::buffer[I - 1]], dA, dX, g, std::get<I>(ws.scratch));
+                const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
+                layer.backward(Batch(in.data(), in.rows(), in.cols()), dA, dX, g, scratch, pass);
             }
         }
     }
@@ -375,6 +418,7 @@ private:
     Vector<T> grads_;
     typename Pack::layers layers_;
     Workspace ws_;
+    std::uint64_t training_passes_ = 0;  // names the random stream of forward(X, Mode::training)
 };
 
 /// The float network of the public contract: Network<Dense<784,128>, ReLU, ..., CrossEntropy>.

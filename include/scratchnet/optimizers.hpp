@@ -141,6 +141,7 @@ public:
             theta -= lr * v;
     }
     const MomentumOptions& options() const { return o_; }
+    float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) { detail::check_rate("Momentum", lr, "learning rate"); o_.learning_rate = lr; }
 
 private:
@@ -211,6 +212,7 @@ public:
         theta.array() -= lr * m.array() / (v.array().sqrt() + eps);
     }
     const AdamOptions& options() const { return o_; }
+    float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) { detail::check_rate("Adam", lr, "learning rate"); o_.learning_rate = lr; }
 
 private:
@@ -219,6 +221,123 @@ private:
     Index size_ = -1;
     double step_rate_ = 0, step_epsilon_ = 0;  // this step's rate and epsilon (begin_step)
     long t_ = 0;
+};
+
+struct RMSpropOptions {
+    float learning_rate = 1e-3f;  ///< Keras' defaults
+    float rho = 0.9f;
+    float epsilon = 1e-7f;
+    float momentum = 0.0f;
+    float weight_decay = 0.0f;    ///< L2, added to the gradient as for SGD
+};
+
+/// RMSprop (Hinton's lecture 6e; the form Keras and TensorFlow use):
+///   v <- rho v + (1 - rho) g^2,
+///   without momentum:  theta <- theta - lr g / (sqrt(v) + eps),
+///   with momentum mu:  m <- mu m + lr g / (sqrt(v) + eps),  theta <- theta - m.
+class RMSprop {
+public:
+    using range_update = RMSprop;  // see RangeOptimizer
+    explicit RMSprop(RMSpropOptions options = {}) : o_(options) {
+        detail::check_rate("RMSprop", o_.learning_rate, "learning rate");
+        detail::check_rate("RMSprop", o_.weight_decay, "weight decay");
+        if (!(o_.rho >= 0 && o_.rho < 1))
+            throw std::invalid_argument("scratchnet::RMSprop: rho must lie in [0, 1), got " + std::to_string(o_.rho));
+        if (!(o_.momentum >= 0 && o_.momentum < 1))
+            throw std::invalid_argument("scratchnet::RMSprop: momentum must lie in [0, 1), got " +
+                                        std::to_string(o_.momentum));
+        if (!(o_.epsilon > 0) || !std::isfinite(o_.epsilon))  // g / sqrt(v) is 0 / 0 where g stays 0
+            throw std::invalid_argument("scratchnet::RMSprop: epsilon must be finite and > 0");
+    }
+    explicit RMSprop(float learning_rate) : RMSprop(RMSpropOptions{.learning_rate = learning_rate}) {}
+
+    template <class Net>
+    void step(Net& net) {
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net&) {
+        using T = typename Net::Scalar;
+        v_.get<T>(Net::parameter_count);
+        if (o_.momentum > 0) m_.get<T>(Net::parameter_count);
+    }
+    template <class Net>
+    void update(Net& net, Index begin, Index end) {
+        using T = typename Net::Scalar;
+        const Index n = end - begin;
+        auto theta = net.parameters().segment(begin, n);
+        const auto g = net.gradients().segment(begin, n);
+        auto v = v_.get<T>(Net::parameter_count).segment(begin, n);  // sized by begin_step: get() only reads
+        const T lr(o_.learning_rate), rho(o_.rho), eps(o_.epsilon), lambda(o_.weight_decay);
+        // g + lambda theta costs one multiply-add beside a square root and a division.
+        v = rho * v + (T(1) - rho) * (g + lambda * theta).cwiseAbs2();
+        if (o_.momentum > 0) {
+            auto m = m_.get<T>(Net::parameter_count).segment(begin, n);
+            m.array() = T(o_.momentum) * m.array() + lr * (g + lambda * theta).array() / (v.array().sqrt() + eps);
+            theta -= m;
+        } else {
+            theta.array() -= lr * (g + lambda * theta).array() / (v.array().sqrt() + eps);
+        }
+    }
+    const RMSpropOptions& options() const { return o_; }
+    float learning_rate() const { return o_.learning_rate; }
+    void set_learning_rate(float lr) { detail::check_rate("RMSprop", lr, "learning rate"); o_.learning_rate = lr; }
+
+private:
+    RMSpropOptions o_;
+    detail::ScalarState v_, m_;
+};
+
+struct AdamWOptions {
+    float learning_rate = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float epsilon = 1e-8f;
+    float weight_decay = 1e-2f;  ///< decoupled (PyTorch's default)
+};
+
+/// Adam with decoupled weight decay (Loshchilov and Hutter, 2019): the decay is
+/// not part of the gradient the moments see, but shrinks the weights directly,
+///   theta <- theta (1 - lr lambda),  then the Adam step with g alone.
+/// With Adam's L2 (AdamOptions::weight_decay) a weight with large gradients is
+/// hardly decayed; here every weight decays at the same rate.
+class AdamW {
+public:
+    using range_update = AdamW;  // see RangeOptimizer
+    explicit AdamW(AdamWOptions options = {})
+        : o_(options), adam_(AdamOptions{options.learning_rate, options.beta1, options.beta2, options.epsilon, 0.0f}) {
+        detail::check_rate("AdamW", o_.weight_decay, "weight decay");
+    }
+    explicit AdamW(float learning_rate, float weight_decay = 1e-2f)
+        : AdamW(AdamWOptions{.learning_rate = learning_rate, .weight_decay = weight_decay}) {}
+
+    template <class Net>
+    void step(Net& net) {
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net& net) {
+        adam_.begin_step(net);
+    }
+    template <class Net>
+    void update(Net& net, Index begin, Index end) {
+        using T = typename Net::Scalar;
+        if (o_.weight_decay != 0.0f)
+            net.parameters().segment(begin, end - begin) *= T(1) - T(o_.learning_rate) * T(o_.weight_decay);
+        adam_.update(net, begin, end);
+    }
+    const AdamWOptions& options() const { return o_; }
+    float learning_rate() const { return o_.learning_rate; }
+    void set_learning_rate(float lr) {
+        adam_.set_learning_rate(lr);  // checks it
+        o_.learning_rate = lr;
+    }
+
+private:
+    AdamWOptions o_;
+    Adam adam_;
 };
 
 }  // namespace scratchnet

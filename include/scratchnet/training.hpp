@@ -4,14 +4,19 @@
 // fit() shuffles sample indices (never the data) from its seed each epoch, gathers
 // each batch into a preallocated matrix, splits it across threads in fixed chunks
 // (see detail/batch_gradient.hpp) and reports through callbacks; it prints nothing.
+// Around that loop, the tools of FitOptions: learning-rate schedules, gradient
+// clipping, a max-norm constraint, a validation split and early stopping.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
 #include "scratchnet/detail/batch_gradient.hpp"
 #include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/detail/monotonic_clock.hpp"
 #include "scratchnet/metrics.hpp"
 #include "scratchnet/optimizers.hpp"
+#include "scratchnet/schedules.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -39,10 +44,28 @@ enum class BatchSplit {
                 ///< std::invalid_argument unless layer 0 is Dense with a multiple of 16 outputs
 };
 
+/// What early stopping watches.
+enum class Monitor {
+    validation_loss,     ///< lower is better
+    validation_accuracy, ///< higher is better
+};
+
+/// Stop when the monitored validation figure has not improved by more than
+/// min_delta for `patience` epochs. Needs validation data (ValidationData or
+/// FitOptions::validation_split); fit() throws std::invalid_argument without.
+struct EarlyStopping {
+    int patience = 0;          ///< 0: off
+    double min_delta = 0.0;    ///< an improvement must exceed this
+    Monitor monitor = Monitor::validation_loss;
+    /// At the end of fit(), put back the parameters of the best epoch (also when
+    /// training ran to the last epoch without stopping).
+    bool restore_best = true;
+};
+
 struct FitOptions {
     int epochs = 1;
     Index batch_size = 32;
-    std::uint64_t seed = 0;     ///< seeds the per-epoch shuffles
+    std::uint64_t seed = 0;     ///< seeds the per-epoch shuffles and Dropout's masks
     bool shuffle = true;
     bool drop_last = false;     ///< drop a final partial batch instead of training on it
     unsigned threads = 1;       ///< 0: one per hardware thread
@@ -54,6 +77,22 @@ struct FitOptions {
     bool check_finite = true;
     /// How a batch is spread over the threads (see BatchSplit).
     BatchSplit split = BatchSplit::automatic;
+    /// Learning-rate factor of each epoch (schedules.hpp: StepDecay, ExponentialDecay,
+    /// CosineDecay, Warmup<...>, or any callable). Empty: the optimizer's rate
+    /// throughout. Needs an optimizer with learning_rate() and set_learning_rate().
+    std::function<double(int epoch)> schedule{};
+    /// > 0: scale each batch gradient down to this global L2 norm where it is
+    /// larger (Pascanu et al. 2013).
+    double clip_norm = 0.0;
+    /// > 0: after each step, scale each unit's incoming weights down to this L2
+    /// norm where larger (Srivastava et al. 2014; layers with constrain_max_norm()).
+    double max_norm = 0.0;
+    /// Validation samples carved out of the training set: never trained on, and
+    /// evaluated after each epoch. The last `validation_split` samples, or, with
+    /// validation_seed, that many drawn from it. No data are copied.
+    Index validation_split = 0;
+    std::optional<std::uint64_t> validation_seed{};
+    EarlyStopping early_stopping{};
 };
 
 /// One line of the training history.
@@ -64,9 +103,15 @@ struct EpochRecord {
     std::optional<double> validation_loss;
     std::optional<double> validation_accuracy;
     double seconds = 0.0;          ///< training time of the epoch (validation excluded)
+    std::optional<double> learning_rate;  ///< the optimizer's rate in this epoch, where it has one
 };
 
-using History = std::vector<EpochRecord>;
+/// The epochs fit() ran, one record each, and how early stopping ended it.
+struct History : std::vector<EpochRecord> {
+    int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: none monitored)
+    int stopped_epoch = 0;  ///< the epoch after which early stopping ended training (0: it did not)
+    bool restored_best = false;  ///< whether the parameters are those of best_epoch
+};
 
 /// Where fit() is, passed to the per-batch callback.
 struct BatchProgress {
@@ -91,14 +136,15 @@ struct ValidationData {
     const Targets& targets;
 };
 
-/// One step of mini-batch gradient descent: forward, loss, backward, update.
+/// One step of mini-batch gradient descent in training mode: forward, loss,
+/// backward, update.
 /// Returns the batch's mean loss. Allocates nothing after the first call at a
 /// given batch size.
 template <class Net, class Opt>
 typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X,
                                 const Matrix<typename Net::Scalar>& Y) {
     static_assert(Optimizer<Opt, Net>, "scratchnet::train_step: the optimizer needs a step(net) member");
-    const auto loss = net.loss(X, Y);
+    const auto loss = net.loss(X, Y, Mode::training);
     net.backward(Y);
     optimizer.step(net);
     return loss;
@@ -108,111 +154,274 @@ namespace detail {
 
 struct NoValidation {};
 
+/// The random stream of training pass number `epoch` (Dropout's masks): apart
+/// from the shuffle's generator, and different for every epoch.
+inline std::uint64_t epoch_stream(std::uint64_t seed, int epoch) {
+    return mix64(mix64(seed ^ 0x5DEECE66DULL) + static_cast<std::uint64_t>(epoch));
+}
+
+template <class Opt>
+concept HasLearningRate = requires(Opt& o, float lr) {
+    { o.learning_rate() } -> std::convertible_to<double>;
+    o.set_learning_rate(lr);
+};
+
+/// One fit() call: the epoch loop and its named steps.
 template <class Net, class Opt, class Inputs, class Targets, class Validation>
-History fit_impl(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
-                 const FitOptions& options, const FitCallbacks& callbacks) {
-    static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
+class Trainer {
     using T = typename Net::Scalar;
-    check_data<Net>(X, Y, "scratchnet::fit");
-    const Index n = sample_count(X);
-    if (options.batch_size <= 0)
-        throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
-                                    std::to_string(options.batch_size));
-    if (options.epochs < 0)
-        throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(options.epochs));
-
-    const Index batch_size = std::min(options.batch_size, n);
-    const Index full = n / batch_size;
-    const Index batches = (options.drop_last || n % batch_size == 0) ? full : full + 1;
-    if (batches == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
-
     using Gradient = BatchGradient<Net>;
-    const bool split_rows = options.split == BatchSplit::automatic ? Gradient::kRowsByDefault
-                                                                   : options.split == BatchSplit::by_rows;
-    Gradient gradient(options.threads, options.chunk_size, options.check_finite, split_rows);
-    std::vector<Index> order(static_cast<std::size_t>(n));
-    std::iota(order.begin(), order.end(), Index{0});
-    Rng rng(options.seed);
 
-    History history;
-    history.reserve(static_cast<std::size_t>(options.epochs));  // no allocation between epochs
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-        if (options.shuffle) shuffle(order.begin(), order.end(), rng);
+public:
+    Trainer(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
+            const FitOptions& options, const FitCallbacks& callbacks)
+        : net_(net), optimizer_(optimizer), X_(X), Y_(Y), validation_(validation), o_(options), callbacks_(callbacks),
+          gradient_(options.threads, options.chunk_size, options.check_finite,
+                    options.split == BatchSplit::automatic ? Gradient::kRowsByDefault
+                                                           : options.split == BatchSplit::by_rows) {
+        check_options();
+        split_samples();
+        const Index n = static_cast<Index>(order_.size());
+        batch_size_ = std::min(o_.batch_size, n);
+        batches_ = (o_.drop_last || n % batch_size_ == 0) ? n / batch_size_ : n / batch_size_ + 1;
+        if (batches_ == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
+        if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best) best_params_ = net_.parameters();
+    }
+
+    History run() {
+        if constexpr (HasLearningRate<Opt>) base_rate_ = optimizer_.learning_rate();
+        // Nothing allocated between epochs, but no reservation in proportion to a huge `epochs`.
+        history_.reserve(static_cast<std::size_t>(std::min(o_.epochs, 4096)));
+        for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+            EpochRecord record;
+            record.epoch = epoch;
+            set_rate(epoch, record);
+            const bool go_on = train_epoch(epoch, record);
+            validate(record);
+            history_.push_back(record);
+            const bool stop_early = early_stop(record);
+            if (callbacks_.on_epoch && !callbacks_.on_epoch(record)) break;
+            if (!go_on || stop_early) break;
+        }
+        finish();
+        return std::move(history_);
+    }
+
+private:
+    void check_options() const {
+        check_data<Net>(X_, Y_, "scratchnet::fit");
+        if (o_.batch_size <= 0)
+            throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
+                                        std::to_string(o_.batch_size));
+        if (o_.epochs < 0)
+            throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(o_.epochs));
+        if (!(o_.clip_norm >= 0) || !std::isfinite(o_.clip_norm))
+            throw std::invalid_argument("scratchnet::fit: clip_norm must be finite and >= 0 (0: off)");
+        if (!(o_.max_norm >= 0) || !std::isfinite(o_.max_norm))
+            throw std::invalid_argument("scratchnet::fit: max_norm must be finite and >= 0 (0: off)");
+        if (o_.validation_split < 0 || o_.validation_split >= sample_count(X_))
+            throw std::invalid_argument("scratchnet::fit: validation_split must leave training samples: " +
+                                        std::to_string(o_.validation_split) + " of " +
+                                        std::to_string(sample_count(X_)) + " samples");
+        if (o_.validation_split > 0 && has_validation_data)
+            throw std::invalid_argument("scratchnet::fit: validation data and validation_split both given; pass one");
+        if (o_.early_stopping.patience < 0)
+            throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
+        if (o_.early_stopping.patience > 0 && !has_validation_data && o_.validation_split == 0)
+            throw std::invalid_argument("scratchnet::fit: early stopping watches validation figures: pass "
+                                        "ValidationData or set validation_split");
+        if (o_.schedule && !HasLearningRate<Opt>)
+            throw std::invalid_argument("scratchnet::fit: a schedule needs an optimizer with learning_rate() and "
+                                        "set_learning_rate(float)");
+    }
+
+    /// Training samples in order_, validation samples (if split off) in held_out_.
+    void split_samples() {
+        const Index n = sample_count(X_);
+        std::vector<Index> all(static_cast<std::size_t>(n));
+        std::iota(all.begin(), all.end(), Index{0});
+        if (o_.validation_seed && o_.validation_split > 0) {
+            Rng rng(*o_.validation_seed);
+            detail::shuffle(all.begin(), all.end(), rng);
+            std::sort(all.begin(), all.end() - o_.validation_split);  // training order as if unsplit
+            std::sort(all.end() - o_.validation_split, all.end());
+        }
+        const auto train = static_cast<std::size_t>(n - o_.validation_split);
+        held_out_.assign(all.begin() + static_cast<std::ptrdiff_t>(train), all.end());
+        all.resize(train);
+        order_ = std::move(all);
+    }
+
+    void set_rate(int epoch, EpochRecord& record) {
+        if constexpr (HasLearningRate<Opt>) {
+            if (o_.schedule) {
+                const double factor = o_.schedule(epoch);
+                if (!std::isfinite(factor) || factor < 0)
+                    throw std::invalid_argument("scratchnet::fit: the schedule gave factor " +
+                                                std::to_string(factor) + " for epoch " + std::to_string(epoch));
+                optimizer_.set_learning_rate(static_cast<float>(base_rate_ * factor));
+            }
+            record.learning_rate = static_cast<double>(optimizer_.learning_rate());
+        }
+    }
+
+    /// One pass over the training samples; false when a callback asked to stop.
+    bool train_epoch(int epoch, EpochRecord& record) {
+        if (o_.shuffle) detail::shuffle(order_.begin(), order_.end(), shuffle_rng_);
         const double start = monotonic_seconds();
+        const Index n = static_cast<Index>(order_.size());
         double loss_sum = 0.0;
         Index correct = 0, seen = 0;
-        bool stop = false;
-        for (Index b = 0; b < batches && !stop; ++b) {
-            const Index begin = b * batch_size;
-            const Index m = std::min(batch_size, n - begin);
-            const Index* idx = order.data() + begin;
-            const auto r = gradient.compute(
-                net, m, [&](Index from, Index count, Matrix<T>& Xk) { gather_inputs(X, idx + from, count, Xk); },
-                [&](Index from, Index count, Matrix<T>& Yk) {
-                    gather_targets(Y, idx + from, count, Net::output_size, Yk);
-                });
-            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) {
-                gradient.sum(net, [](Index, Index) {});  // the whole gradient, for whoever inspects it
-                const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
-                                          " of " + std::to_string(batches) + " (try a smaller learning rate)";
-                if (r.nonfinite_layer >= 0)
-                    throw TrainingError("scratchnet::fit: the output of layer " + std::to_string(r.nonfinite_layer) +
-                                        " (" + Net::layer_name(static_cast<std::size_t>(r.nonfinite_layer)) +
-                                        ") holds NaN or infinity" + where);
-                throw TrainingError("scratchnet::fit: the loss became " +
-                                    std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + where);
-            }
-            // Only now, with the batch known to be finite, do the parameters move.
-            if constexpr (RangeOptimizer<Opt, Net>) {
-                optimizer.begin_step(net);
-                gradient.sum(net, [&](Index from, Index to) { optimizer.update(net, from, to); });
-            } else {
-                gradient.sum(net, [](Index, Index) {});
-                optimizer.step(net);
-            }
+        bool go_on = true;
+        for (Index b = 0; b < batches_ && go_on; ++b) {
+            const Index begin = b * batch_size_;
+            const Index m = std::min(batch_size_, n - begin);
+            const auto r = batch_gradient(epoch, begin, m);
+            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) throw_nonfinite(r, epoch, b);
+            step();  // only now, with the batch known to be finite, do the parameters move
             loss_sum += static_cast<double>(r.loss_sum);
             correct += r.correct;
             seen += m;
-            if (callbacks.on_batch) {
-                const BatchProgress p{epoch, options.epochs, b + 1, batches, seen, n, loss_sum / static_cast<double>(seen),
-                                      monotonic_seconds() - start};
-                stop = !callbacks.on_batch(p);
-            }
+            if (callbacks_.on_batch)
+                go_on = callbacks_.on_batch({epoch, o_.epochs, b + 1, batches_, seen, n,
+                                             loss_sum / static_cast<double>(seen), monotonic_seconds() - start});
         }
-        EpochRecord record;
-        record.epoch = epoch;
         record.seconds = monotonic_seconds() - start;
         record.loss = loss_sum / static_cast<double>(seen);
         record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
-        if constexpr (!std::is_same_v<Validation, NoValidation>) {
-            const Evaluation e = evaluate(net, validation.inputs, validation.targets);
-            record.validation_loss = e.loss;
-            record.validation_accuracy = e.accuracy;
-        }
-        history.push_back(record);
-        if (callbacks.on_epoch && !callbacks.on_epoch(record)) stop = true;
-        if (stop) break;
+        return go_on;
     }
-    return history;
-}
+
+    /// Forward and backward over the m samples at order_[begin...], in training mode.
+    typename Gradient::Result batch_gradient(int epoch, Index begin, Index m) {
+        const Index* idx = order_.data() + begin;
+        return gradient_.compute(
+            net_, m, [&](Index from, Index count, Matrix<T>& Xk) { gather_inputs(X_, idx + from, count, Xk); },
+            [&](Index from, Index count, Matrix<T>& Yk) {
+                gather_targets(Y_, idx + from, count, Net::output_size, Yk);
+            },
+            Pass::training(epoch_stream(o_.seed, epoch), begin));
+    }
+
+    [[noreturn]] void throw_nonfinite(const typename Gradient::Result& r, int epoch, Index b) {
+        gradient_.sum(net_, [](Index, Index) {});  // the whole gradient, for whoever inspects it
+        const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
+                                  std::to_string(batches_) + " (try a smaller learning rate)";
+        if (r.nonfinite_layer >= 0)
+            throw TrainingError("scratchnet::fit: the output of layer " + std::to_string(r.nonfinite_layer) + " (" +
+                                Net::layer_name(static_cast<std::size_t>(r.nonfinite_layer)) +
+                                ") holds NaN or infinity" + where);
+        throw TrainingError("scratchnet::fit: the loss became " +
+                            std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + where);
+    }
+
+    /// Sums the chunk gradients and moves the parameters: clipped, updated (in
+    /// ranges on the pool where the optimizer offers them), constrained.
+    void step() {
+        if (o_.clip_norm > 0) {
+            gradient_.sum(net_, [](Index, Index) {});
+            auto g = net_.gradients();
+            const double norm = std::sqrt(g.template cast<double>().squaredNorm());
+            if (norm > o_.clip_norm) g *= static_cast<T>(o_.clip_norm / norm);
+            if constexpr (RangeOptimizer<Opt, Net>) {
+                optimizer_.begin_step(net_);
+                gradient_.for_each_block([&](Index from, Index to) { optimizer_.update(net_, from, to); });
+            } else {
+                optimizer_.step(net_);
+            }
+        } else if constexpr (RangeOptimizer<Opt, Net>) {
+            optimizer_.begin_step(net_);
+            gradient_.sum(net_, [&](Index from, Index to) { optimizer_.update(net_, from, to); });
+        } else {
+            gradient_.sum(net_, [](Index, Index) {});
+            optimizer_.step(net_);
+        }
+        if (o_.max_norm > 0) net_.constrain_max_norm(static_cast<T>(o_.max_norm));
+    }
+
+    void validate(EpochRecord& record) const {
+        std::optional<Evaluation> e;
+        if constexpr (has_validation_data)
+            e = evaluate(net_, validation_.inputs, validation_.targets);
+        else if (!held_out_.empty())
+            e = evaluate_subset(net_, X_, Y_, Subset{held_out_.data(), static_cast<Index>(held_out_.size())});
+        if (e) {
+            record.validation_loss = e->loss;
+            record.validation_accuracy = e->accuracy;
+        }
+    }
+
+    /// Tracks the best epoch; true when patience has run out.
+    bool early_stop(const EpochRecord& record) {
+        const EarlyStopping& es = o_.early_stopping;
+        if (es.patience <= 0) return false;
+        const bool by_loss = es.monitor == Monitor::validation_loss;
+        const double value = by_loss ? *record.validation_loss : *record.validation_accuracy;
+        const bool better = history_.best_epoch == 0 ||
+                            (by_loss ? value < best_value_ - es.min_delta : value > best_value_ + es.min_delta);
+        if (better) {
+            history_.best_epoch = record.epoch;
+            best_value_ = value;
+            if (es.restore_best) best_params_ = net_.parameters();
+            return false;
+        }
+        if (record.epoch - history_.best_epoch < es.patience) return false;
+        history_.stopped_epoch = record.epoch;
+        return true;
+    }
+
+    void finish() {
+        if constexpr (HasLearningRate<Opt>) {
+            if (o_.schedule) optimizer_.set_learning_rate(static_cast<float>(base_rate_));
+        }
+        const EarlyStopping& es = o_.early_stopping;
+        if (es.patience > 0 && es.restore_best && history_.best_epoch > 0 &&
+            history_.best_epoch != static_cast<int>(history_.size())) {
+            net_.parameters() = best_params_;
+            history_.restored_best = true;
+        }
+    }
+
+    static constexpr bool has_validation_data = !std::is_same_v<Validation, NoValidation>;
+
+    Net& net_;
+    Opt& optimizer_;
+    const Inputs& X_;
+    const Targets& Y_;
+    const Validation& validation_;
+    const FitOptions& o_;
+    const FitCallbacks& callbacks_;
+    std::vector<Index> order_;     // training samples, shuffled each epoch
+    std::vector<Index> held_out_;  // validation_split's samples
+    Index batch_size_ = 0, batches_ = 0;
+    Rng shuffle_rng_{o_.seed};
+    double base_rate_ = 0.0;
+    double best_value_ = 0.0;
+    Vector<T> best_params_;
+    History history_;
+    Gradient gradient_;  // last: its pool's tasks use the members above
+};
 
 }  // namespace detail
 
 /// Trains `net` with `optimizer` on inputs X (Matrix<T> or ByteMatrix, one sample per
-/// column) and targets Y (one-hot Matrix<T> or Labels). Same seed, same result, for
-/// any thread count.
+/// column) and targets Y (one-hot Matrix<T> or Labels), in training mode (Dropout
+/// drops). Same seed, same result, for any thread count.
 template <class Net, class Opt, class Inputs, class Targets>
 History fit(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const FitOptions& options = {},
             const FitCallbacks& callbacks = {}) {
-    return detail::fit_impl(net, optimizer, X, Y, detail::NoValidation{}, options, callbacks);
+    static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
+    const detail::NoValidation none;
+    return detail::Trainer(net, optimizer, X, Y, none, options, callbacks).run();
 }
 
-/// As above, evaluating on `validation` after every epoch.
+/// As above, evaluating on `validation` (in inference mode) after every epoch.
 template <class Net, class Opt, class Inputs, class Targets, class VInputs, class VTargets>
 History fit(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y,
             const ValidationData<VInputs, VTargets>& validation, const FitOptions& options = {},
             const FitCallbacks& callbacks = {}) {
-    return detail::fit_impl(net, optimizer, X, Y, validation, options, callbacks);
+    static_assert(Optimizer<Opt, Net>, "scratchnet::fit: the optimizer needs a step(net) member");
+    return detail::Trainer(net, optimizer, X, Y, validation, options, callbacks).run();
 }
 
 }  // namespace scratchnet

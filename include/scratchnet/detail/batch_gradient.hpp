@@ -31,6 +31,7 @@
 // gradient in different orders, so they differ from each other in the last bits.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
 #include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/detail/thread_pool.hpp"
@@ -76,12 +77,12 @@ public:
 
     /// Fills net.gradients() with the gradient of the mean loss over (X, Y).
     /// Allocates only when the batch needs more chunks than ever before.
-    Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y) {
+    Result run(Net& net, const Matrix<T>& X, const Matrix<T>& Y, const Pass& pass = {}) {
         if (X.cols() != Y.cols())
             throw std::invalid_argument("scratchnet: batch inputs and targets differ in column count");
         const Result r = compute(
             net, X.cols(), [&](Index begin, Index n, Matrix<T>& Xk) { Xk = X.middleCols(begin, n); },
-            [&](Index begin, Index n, Matrix<T>& Yk) { Yk = Y.middleCols(begin, n); });
+            [&](Index begin, Index n, Matrix<T>& Yk) { Yk = Y.middleCols(begin, n); }, pass);
         sum(net, [](Index, Index) {});
         return r;
     }
@@ -89,9 +90,12 @@ public:
     /// The first pass, for a batch of `batch` samples that the threads gather
     /// themselves: inputs(begin, n, Xk) and targets(begin, n, Yk) fill a matrix
     /// with samples [begin, begin + n) of the batch. Gathering in the tasks spreads
-    /// that work across the threads too. net.gradients() is complete only after sum().
+    /// that work across the threads too. `pass` is the pass of the whole batch; a
+    /// chunk starting at column k runs pass.shifted(k). net.gradients() is complete
+    /// only after sum().
     template <class GatherInputs, class GatherTargets>
-    Result compute(Net& net, Index batch, const GatherInputs& inputs, const GatherTargets& targets) {
+    Result compute(Net& net, Index batch, const GatherInputs& inputs, const GatherTargets& targets,
+                   const Pass& pass = {}) {
         if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
         const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
         if (current_.size() < chunks) current_.resize(chunks);
@@ -137,6 +141,7 @@ public:
             targets(begin, n, c.Y);
             const Batch Yk(c.Y.data(), c.Y.rows(), n);
             c.ws.check_finite = check_finite_;
+            c.ws.pass = pass.shifted(begin);
             T* g = net_grad;
             if (k > 0) {
                 c.grad.resize(Net::parameter_count);
@@ -196,6 +201,19 @@ public:
             done(begin, begin + size);
         };
         pool_.run(row_tasks + static_cast<std::size_t>((n - rest + kBlock - 1) / kBlock), task);
+    }
+
+    /// Calls done(begin, end) over all parameters in the fixed blocks of sum(), on
+    /// the pool: an optimizer's update after sum(), where the gradient had to be
+    /// seen whole first (clipping by its norm).
+    template <class Done>
+    void for_each_block(const Done& done) {
+        constexpr Index n = Net::parameter_count;
+        auto task = [&](std::size_t i) {
+            const Index begin = static_cast<Index>(i) * kBlock;
+            done(begin, std::min(begin + kBlock, n));
+        };
+        pool_.run(static_cast<std::size_t>((n + kBlock - 1) / kBlock), task);
     }
 
     ThreadPool& pool() { return pool_; }

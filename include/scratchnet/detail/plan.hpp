@@ -5,6 +5,7 @@
 // Everything here is a constexpr array over a flat pack: no recursive nesting.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
 
 #include <array>
 #include <cstddef>
@@ -15,50 +16,10 @@
 
 namespace scratchnet {
 
-/// A layer spec, as written in Network<...>.
-///   inputs / outputs: sizes, 0 meaning "the same as the previous layer" (element-wise).
-///   parameter_count:  how many scalars it owns in the flat buffer.
-///   elementwise:      true for stateless activations that work in place.
-template <class L>
-concept Layer = requires {
-    { L::inputs } -> std::convertible_to<Index>;
-    { L::outputs } -> std::convertible_to<Index>;
-    { L::parameter_count } -> std::convertible_to<Index>;
-    { L::elementwise } -> std::convertible_to<bool>;
-    { L::name() } -> std::convertible_to<std::string>;
-};
-
 namespace detail {
 
 template <std::size_t I, class... Ts>
 using nth_t = std::tuple_element_t<I, std::tuple<Ts...>>;
-
-/// The concrete type a network of scalar T stores for spec L.
-template <class L, class T>
-struct bound {
-    using type = typename L::template bind<T>;
-};
-template <class L, class T>
-    requires(L::elementwise)
-struct bound<L, T> {
-    using type = L;
-};
-template <class L, class T>
-using bound_t = typename bound<L, T>::type;
-
-/// Per-pass scratch memory a layer asks for (Dense: its GEMM buffers); none for activations.
-struct NoScratch {};
-template <class B>
-struct scratch {
-    using type = NoScratch;
-};
-template <class B>
-    requires requires { typename B::Scratch; }
-struct scratch<B> {
-    using type = typename B::Scratch;
-};
-template <class B>
-using scratch_t = typename scratch<B>::type;
 
 // Named so that a failed check prints the sizes in words:
 //   "shape_check<Dense<64, 10>, expects_inputs<64>, previous_layer_gives<128>>"
@@ -76,14 +37,6 @@ struct shape_check<L, expects_inputs<Expects>, previous_layer_gives<Gives>> {
                   "previous_layer_gives<M> outputs (see the sizes in the line above)");
     static constexpr bool ok = Expects == Gives;
 };
-
-template <class L>
-constexpr bool check_is_layer() {
-    static_assert(Layer<L>,
-                  "scratchnet::Network: every template argument but the last must be a layer "
-                  "(Dense<In, Out>, ReLU, Sigmoid, Tanh, Softmax, Identity)");
-    return Layer<L>;
-}
 
 template <class L>
 constexpr bool check_is_loss() {
@@ -105,7 +58,7 @@ constexpr bool check_input() {
 template <class... Ls>
 struct Plan {
     static constexpr std::size_t depth = sizeof...(Ls);
-    static constexpr std::array<bool, depth> elementwise{Ls::elementwise...};
+    static constexpr std::array<bool, depth> elementwise{is_elementwise<Ls>()...};
     static constexpr std::array<Index, depth> declared_inputs{Index{Ls::inputs}...};
     static constexpr std::array<Index, depth> declared_outputs{Index{Ls::outputs}...};
     static constexpr std::array<Index, depth> parameter_counts{Index{Ls::parameter_count}...};

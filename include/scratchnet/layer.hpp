@@ -1,0 +1,264 @@
+#pragma once
+// The layer contract: what a type must offer to stand in Network<...>, written so
+// that a layer can be defined outside the library (tests/test_layer.cpp defines a
+// PReLU that way). A layer comes in two parts:
+//
+// The SPEC, the type written in Network<...>:
+//   static constexpr Index inputs, outputs     sizes; 0 means "the previous layer's
+//                                              size" (shape-preserving layers)
+//   static constexpr Index parameter_count     scalars it owns in the flat buffer
+//   static std::string name()                  e.g. "Dense<784,128>"; goes into
+//                                              architecture() and model files
+//   optional:
+//   static constexpr bool elementwise          true: works in place on the previous
+//                                              layer's output (default false)
+//   static constexpr Init init_before          what initialisation a parameter layer
+//                                              right before it should use (default
+//                                              Init::glorot; ReLU says Init::he)
+//   template <class T> using bind = ...        the BOUND layer the network stores for
+//                                              scalar T (default: the spec itself)
+//
+// The BOUND layer B, for scalar T, with an optional `struct Scratch` (per-pass memory
+// the network keeps in each Workspace: product buffers, a dropout mask). Let S be
+// B::Scratch, or NoScratch where B declares none, and X a BatchView<T>.
+//   Layers with parameters (parameter_count > 0, never elementwise):
+//     void attach(T* params)           requires: params has parameter_count scalars.
+//                                      ensures:  B's parameter views point there.
+//     void initialize(Rng&, Init)      ensures:  parameters drawn (Init: the gain the
+//                                      next layer asked for), deterministic in the Rng.
+//     optional: void constrain_max_norm(T c)   FitOptions::max_norm: each unit's
+//                                      incoming weights scaled to norm <= c.
+//   Every layer that is not elementwise:
+//     void forward(const X&, Matrix<T>& Y, S&, const Pass&) const
+//         requires: Y is outputs x X.cols(), sized by the network.
+//         ensures:  Y = f(X); S holds what backward needs.
+//     void backward(const X&, const Matrix<T>& dY, Matrix<T>* dX, T* grad, S&, const Pass&) const
+//         requires: the forward of the same X, S and Pass came last; dY = dL/dY.
+//         ensures:  grad (parameter_count scalars) = dL/dparameters, overwritten;
+//                   *dX = dL/dX when dX is not null (sized by the network).
+//         Must not read Y: an elementwise layer after it may have overwritten it.
+//   Elementwise layers (parameter-free, shape-preserving, in place):
+//     void forward(Matrix<T>& A, S&, const Pass&) const           A <- f(A)
+//     void backward(const Matrix<T>& A, Matrix<T>& dA, S&, const Pass&) const
+//         requires: A is this layer's output, dA = dL/dA.  ensures: dA <- dL/d(input).
+//     A stateless activation may drop the last two parameters (and be static):
+//     forward(A), backward(A, dA), as Sigmoid, ReLU, Tanh, Softmax do.
+//
+// Every pass gets a Pass: its Mode (training or inference) and a random stream that
+// depends only on where a sample sits (fit's seed, the epoch, the sample's place in
+// it), never on which thread or chunk computes it. Layers keep no state between
+// passes; the network owns all of it, so no mode is ever "left on".
+
+#include "scratchnet/core.hpp"
+
+#include <concepts>
+#include <cstdint>
+#include <string>
+
+namespace scratchnet {
+
+/// What a pass is for: training (Dropout drops) or inference (it does not).
+enum class Mode { inference, training };
+
+/// The initialisation a layer asks of the parameter layer before it.
+///   glorot: U(-r, r), r = sqrt(6 / (in + out)); keeps variance through tanh, sigmoid.
+///   he:     N(0, 2 / in); the factor 2 makes up for the half a ReLU zeroes.
+enum class Init { glorot, he };
+
+/// A read-only batch: features x batch, contiguous columns.
+template <class T>
+using BatchView = Eigen::Map<const Matrix<T>>;
+
+/// Per-pass memory of a layer that needs none.
+struct NoScratch {};
+
+namespace detail {
+/// splitmix64's finaliser: a bijection on 64 bits that mixes every input bit into
+/// every output bit. Counter-based randomness: hash(stream, sample, k) needs no
+/// sequential state, so any thread can draw any sample's numbers.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+}  // namespace detail
+
+/// The context of one pass through the network.
+class Pass {
+public:
+    /// An inference pass: no randomness is drawn.
+    constexpr Pass() = default;
+    /// A training pass. `stream` names the random stream (fit derives it from its
+    /// seed and the epoch); `first_sample` is the place of the batch's first column
+    /// in that stream (fit: its place in the epoch), so a chunk of a batch draws
+    /// the same numbers as the whole batch would for the same samples.
+    static constexpr Pass training(std::uint64_t stream, Index first_sample = 0) {
+        Pass p;
+        p.mode_ = Mode::training;
+        p.stream_ = stream;
+        p.first_sample_ = first_sample;
+        return p;
+    }
+
+    constexpr Mode mode() const { return mode_; }
+    constexpr bool training() const { return mode_ == Mode::training; }
+    constexpr std::uint64_t stream() const { return stream_; }
+    constexpr Index first_sample() const { return first_sample_; }
+
+    /// The same pass with its columns shifted: column 0 of the result is column
+    /// `offset` of this one (for a chunk that starts there).
+    constexpr Pass shifted(Index offset) const {
+        Pass p = *this;
+        p.first_sample_ += offset;
+        return p;
+    }
+    /// The pass as layer `index` sees it: two layers never share random numbers.
+    constexpr Pass for_layer(std::size_t index) const {
+        Pass p = *this;
+        p.stream_ = detail::mix64(stream_ ^ (0x9E3779B97F4A7C15ULL * (index + 1)));
+        return p;
+    }
+
+    /// A key for column `column` of the batch: random_bits(key, k) then gives draw k
+    /// of that sample. Split in two so a layer hashes the sample once per column.
+    constexpr std::uint64_t column_key(Index column) const {
+        return detail::mix64(stream_ + 0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(first_sample_ + column));
+    }
+    /// 64 random bits: draw k of the sample whose key is `key`.
+    static constexpr std::uint64_t random_bits(std::uint64_t key, std::uint64_t k) {
+        return detail::mix64(key ^ (0x9E3779B97F4A7C15ULL * (k + 1)));
+    }
+
+private:
+    Mode mode_ = Mode::inference;
+    std::uint64_t stream_ = 0;
+    Index first_sample_ = 0;
+};
+
+/// A layer spec, as written in Network<...> (see the contract at the top).
+template <class L>
+concept Layer = requires {
+    { L::inputs } -> std::convertible_to<Index>;
+    { L::outputs } -> std::convertible_to<Index>;
+    { L::parameter_count } -> std::convertible_to<Index>;
+    { L::name() } -> std::convertible_to<std::string>;
+};
+
+namespace detail {
+
+template <class L>
+constexpr bool is_elementwise() {
+    if constexpr (requires { { L::elementwise } -> std::convertible_to<bool>; })
+        return L::elementwise;
+    else
+        return false;
+}
+
+template <class L>
+constexpr Init init_before() {
+    if constexpr (requires { { L::init_before } -> std::convertible_to<Init>; })
+        return L::init_before;
+    else
+        return Init::glorot;
+}
+
+template <class L, class T>
+struct bound {
+    using type = L;
+};
+template <class L, class T>
+    requires requires { typename L::template bind<T>; }
+struct bound<L, T> {
+    using type = typename L::template bind<T>;
+};
+/// The concrete type a network of scalar T stores for spec L.
+template <class L, class T>
+using bound_t = typename bound<L, T>::type;
+
+template <class B>
+struct scratch {
+    using type = NoScratch;
+};
+template <class B>
+    requires requires { typename B::Scratch; }
+struct scratch<B> {
+    using type = typename B::Scratch;
+};
+/// Per-pass scratch memory of bound layer B.
+template <class B>
+using scratch_t = typename scratch<B>::type;
+
+template <class B, class T>
+concept StatelessElementwise = requires(const B& b, Matrix<T>& A, const Matrix<T>& cA) {
+    b.forward(A);
+    b.backward(cA, A);
+};
+
+template <class B, class T>
+concept FullElementwise = requires(const B& b, Matrix<T>& A, const Matrix<T>& cA, scratch_t<B>& s, const Pass& p) {
+    b.forward(A, s, p);
+    b.backward(cA, A, s, p);
+};
+
+template <class B, class T>
+concept HasForward = requires(const B& b, const BatchView<T>& X, Matrix<T>& Y, scratch_t<B>& s, const Pass& p) {
+    b.forward(X, Y, s, p);
+};
+template <class B, class T>
+concept HasBackward = requires(const B& b, const BatchView<T>& X, const Matrix<T>& dY, Matrix<T>* dX, T* grad,
+                               scratch_t<B>& s, const Pass& p) {
+    b.backward(X, dY, dX, grad, s, p);
+};
+template <class B, class T>
+concept HasAttach = requires(B& b, T* params) { b.attach(params); };
+template <class B>
+concept HasInitialize = requires(B& b, Rng& rng, Init init) { b.initialize(rng, init); };
+
+/// Checks spec L and its bound layer for T part by part, so that a type missing a
+/// part fails with a message naming that part (a concept alone says only "false").
+template <class L, class T>
+constexpr bool check_layer() {
+    static_assert(requires { { L::inputs } -> std::convertible_to<Index>; } &&
+                      requires { { L::outputs } -> std::convertible_to<Index>; },
+                  "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
+                  "(scratchnet/layer.hpp) needs `static constexpr Index inputs` and `outputs` "
+                  "(0: the previous layer's size)");
+    static_assert(requires { { L::parameter_count } -> std::convertible_to<Index>; },
+                  "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
+                  "needs `static constexpr Index parameter_count`");
+    static_assert(requires { { L::name() } -> std::convertible_to<std::string>; },
+                  "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
+                  "needs `static std::string name()`");
+    if constexpr (Layer<L>) {
+        using B = bound_t<L, T>;
+        if constexpr (is_elementwise<L>()) {
+            static_assert(L::parameter_count == 0,
+                          "scratchnet::Network: an elementwise layer (working in place) cannot own parameters: "
+                          "its backward sees only its output; declare it with elementwise = false");
+            static_assert(StatelessElementwise<B, T> || FullElementwise<B, T>,
+                          "scratchnet::Network: an elementwise layer needs forward(Matrix<T>& A, Scratch&, const "
+                          "Pass&) and backward(const Matrix<T>& A, Matrix<T>& dA, Scratch&, const Pass&), or the "
+                          "stateless forward(A) and backward(A, dA)");
+        } else {
+            static_assert(HasForward<B, T>,
+                          "scratchnet::Network: the layer contract needs forward(const BatchView<T>& X, Matrix<T>& "
+                          "Y, Scratch&, const Pass&) const (Scratch: the layer's, or NoScratch)");
+            static_assert(HasBackward<B, T>,
+                          "scratchnet::Network: the layer contract needs backward(const BatchView<T>& X, const "
+                          "Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch&, const Pass&) const");
+            if constexpr (L::parameter_count > 0) {
+                static_assert(HasAttach<B, T>,
+                              "scratchnet::Network: a layer with parameters needs attach(T* params): the network "
+                              "owns the flat buffer and the layer keeps views into it");
+                static_assert(HasInitialize<B>,
+                              "scratchnet::Network: a layer with parameters needs initialize(Rng&, Init)");
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace detail
+}  // namespace scratchnet
