@@ -208,3 +208,15 @@ TEST_CASE("LeakyReLU: forward, backward from its output, He initialisation befor
     const auto report = sn::gradient_check(Net(9), X, Y, o);
     CHECK_MESSAGE(report, report);
 }
+
+TEST_CASE("set_parameters copies a vector of the right size and refuses any other, naming both sizes") {
+    using Net = sn::Network<sn::Dense<2, 3>, sn::ReLU, sn::Dense<3, 2>, sn::Softmax, sn::CrossEntropy>;
+    Net net(1);
+    const Eigen::VectorXd v = Eigen::VectorXd::LinSpaced(Net::parameter_count, -1.0, 1.0);
+    net.set_parameters(v);
+    CHECK(net.parameters() == v.cast<float>());
+    CHECK(net.layer<0>().weights()(0, 0) == -1.0f);  // the views see the new values
+    CHECK_THROWS_WITH_AS(net.set_parameters(Eigen::VectorXf::Zero(5)),
+                         "scratchnet::Network::set_parameters: got 5 values but the network has 17 parameters",
+                         std::invalid_argument);
+}

@@ -69,6 +69,32 @@ public:
         bias_.setZero();
     }
 
+    // Rows [r0, r1) of forward() and of backward()'s parameter gradient, for a
+    // scheduler that splits this layer by its outputs across threads (each thread
+    // then reads and updates only its rows of W). A row of the result does not
+    // depend on how the rows are cut where the GEMM site promises it
+    // (GemmSite::rows_split_exactly); db sums each row over the batch in column order.
+
+    /// Z(r0:r1, :) = W(r0:r1, :) X + b(r0:r1).
+    template <class D, class Site>
+    void forward_rows(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Index r0, Index r1, Site& wx) const {
+        for (Index j = 0; j < X.cols(); ++j) Z.col(j).segment(r0, r1 - r0) = bias_.segment(r0, r1 - r0);
+        wx.run(r1 - r0, X.cols(), In, weights_.data() + r0, Out, X.derived().data(), X.derived().outerStride(),
+               Z.data() + r0, Out);
+    }
+
+    /// dW(r0:r1, :) = dZ(r0:r1, :) X^T and db(r0:r1) = dZ(r0:r1, :) 1, into grad
+    /// (laid out as the parameters).
+    template <class D, class Site>
+    void weight_gradient_rows(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, T* grad, Index r0, Index r1,
+                              Site& dzx) const {
+        dzx.run(r1 - r0, In, dZ.cols(), dZ.data() + r0, Out, X.derived().data(), X.derived().outerStride(), grad + r0,
+                Out, T(1), false);
+        Eigen::Map<Vector<T>> db(grad + In * Out + r0, r1 - r0);
+        db = dZ.col(0).segment(r0, r1 - r0);
+        for (Index j = 1; j < dZ.cols(); ++j) db += dZ.col(j).segment(r0, r1 - r0);
+    }
+
     /// Max-norm constraint (Srivastava et al. 2014): scales each unit's incoming
     /// weights, a row of W, down to an L2 norm of at most c. Rows within it are
     /// left alone; the bias is not constrained.

@@ -176,6 +176,17 @@ public:
     /// All parameters, layer by layer (W column-major, then b): writable.
     Eigen::Map<Vector<T>> parameters() { return {params_.data(), params_.size()}; }
     Eigen::Map<const Vector<T>> parameters() const { return {params_.data(), params_.size()}; }
+    /// Copies v into the parameters; throws std::invalid_argument unless v holds
+    /// exactly parameter_count values (parameters() is a fixed-size view: assigning
+    /// a vector of another size to it is not checked in Release builds).
+    template <class D>
+    void set_parameters(const Eigen::MatrixBase<D>& v) {
+        if (v.size() != parameter_count)
+            throw std::invalid_argument("scratchnet::Network::set_parameters: got " + std::to_string(v.size()) +
+                                        " values but the network has " + std::to_string(parameter_count) +
+                                        " parameters");
+        params_ = v.template cast<T>();
+    }
     /// Gradients of the last backward(), same layout as parameters().
     Eigen::Map<Vector<T>> gradients() { return {grads_.data(), grads_.size()}; }
     Eigen::Map<const Vector<T>> gradients() const { return {grads_.data(), grads_.size()}; }
@@ -226,7 +237,7 @@ public:
         ws.batch = X.cols();
         ws.nonfinite_layer = -1;
         [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-            (forward_layer<Is>(X, ws), ...);
+            (forward_layer<Is>(ws), ...);
         }(std::make_index_sequence<depth>{});
         return ws.out[Plan::buffer[depth - 1]];
     }
@@ -245,17 +256,46 @@ public:
         if (X.data() != ws.input || X.cols() != ws.batch || X.rows() != input_size)
             throw std::invalid_argument(
                 "scratchnet::Network::backward: X is not the batch of the last forward() in this workspace");
-        check_targets(Y.rows(), Y.cols(), ws, "backward");
-        const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
-        Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
-        dP.resize(P.rows(), P.cols());
-        if constexpr (fused)
-            FusedGradient<spec_t<depth - 1>, LossType>::apply(P, Y, scale, dP);
-        else
-            LossType::gradient(P, Y, scale, dP);
+        loss_gradient(Y, ws, scale);
         [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-            (backward_layer<depth - 1 - Is>(X, ws, grad), ...);
+            (backward_layer<depth - 1 - Is>(ws, grad), ...);
         }(std::make_index_sequence<depth>{});
+    }
+
+    // -- the scheduler's seam: for detail::BatchGradient, which can compute layer 0
+    //    itself, split by its output rows across threads (Dense::forward_rows). --
+
+    /// Whether layer 0 is a Dense layer; its outputs, and its parameter count.
+    static constexpr bool first_layer_dense = detail::is_dense_spec<spec_t<0>>;
+    static constexpr Index first_width = Plan::width_out[0];
+    static constexpr Index first_parameter_count = Plan::parameter_counts[0];
+
+    /// Where a pass keeps layer 0's output, and dL/d(that output) after backward.
+    static Matrix<T>& first_output(Workspace& ws) { return ws.out[Plan::buffer[0]]; }
+    static const Matrix<T>& first_output_gradient(const Workspace& ws) { return ws.delta[Plan::buffer[0]]; }
+
+    /// forward() from layer 1 on, with layer 0's output for `batch` columns already
+    /// in first_output(ws) (checked for NaN there, as forward() does).
+    const Matrix<T>& forward_from_second(Workspace& ws, Index batch) const {
+        const Matrix<T>& Z = first_output(ws);
+        ws.input = nullptr;  // layer 0 ran elsewhere: this workspace has no input to give backward
+        ws.batch = batch;
+        ws.nonfinite_layer = -1;
+        note_nonfinite<0>(Z, ws);
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (forward_layer<Is + 1>(ws), ...);
+        }(std::make_index_sequence<depth - 1>{});
+        ws.input = Z.data();  // marks the pass as done for loss_sum() and backward_to_second()
+        return ws.out[Plan::buffer[depth - 1]];
+    }
+
+    /// backward() down to, not into, layer 0: layer 0's part of grad is left alone,
+    /// and dL/dZ of layer 0 is left in first_output_gradient(ws).
+    void backward_to_second(const Batch& Y, Workspace& ws, T* grad, T scale) const {
+        loss_gradient(Y, ws, scale);
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (backward_layer<depth - 1 - Is>(ws, grad), ...);
+        }(std::make_index_sequence<depth - 1>{});
     }
 
     /// predict() without allocation once `ws` and `out` have the batch's size.
@@ -266,51 +306,6 @@ public:
     }
 
 private:
-    // -- for detail::BatchGradient, which splits the first layer's products by rows --
-
-    template <class>
-    friend class detail::BatchGradient;
-
-    /// Whether layer 0 is a Dense layer; its outputs, and its parameter count.
-    static constexpr bool first_layer_dense = detail::is_dense_spec<spec_t<0>>;
-    static constexpr Index first_width = Plan::width_out[0];
-    static constexpr Index first_parameter_count = Plan::parameter_counts[0];
-
-    static Matrix<T>& first_output(Workspace& ws) { return ws.out[Plan::buffer[0]]; }
-    static const Matrix<T>& first_delta(const Workspace& ws) { return ws.delta[Plan::buffer[0]]; }
-
-    /// forward() from layer 1 on, with layer 0's output for `batch` columns
-    /// already in first_output(ws) (and checked for NaN there, as forward() does).
-    const Matrix<T>& forward_after_first(Workspace& ws, Index batch) const {
-        Matrix<T>& Z = first_output(ws);
-        ws.input = Z.data();  // marks the pass as done; backward_after_first() needs no X
-        ws.batch = batch;
-        ws.nonfinite_layer = -1;
-        note_nonfinite<0>(Z, ws);
-        const Batch X(Z.data(), Z.rows(), batch);  // stands in for the inputs: only its width is read
-        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-            (forward_layer<Is + 1>(X, ws), ...);
-        }(std::make_index_sequence<depth - 1>{});
-        return ws.out[Plan::buffer[depth - 1]];
-    }
-
-    /// backward() down to, not into, layer 0: its parameters' gradient is left
-    /// alone in grad, and dL/dZ of layer 0 is left in first_delta(ws).
-    void backward_after_first(const Batch& Y, Workspace& ws, T* grad, T scale) const {
-        check_targets(Y.rows(), Y.cols(), ws, "backward");
-        const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
-        Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
-        dP.resize(P.rows(), P.cols());
-        if constexpr (fused)
-            FusedGradient<spec_t<depth - 1>, LossType>::apply(P, Y, scale, dP);
-        else
-            LossType::gradient(P, Y, scale, dP);
-        const Batch X(P.data(), 0, 0);  // unused: only layer 0 reads the inputs
-        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-            (backward_layer<depth - 1 - Is>(X, ws, grad), ...);
-        }(std::make_index_sequence<depth - 1>{});
-    }
-
     BasicNetwork() : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)) {
         attach();
     }
@@ -328,15 +323,30 @@ private:
         });
     }
 
+    /// dL/dP of the loss (or, fused, dL/dZ of the output activation) into the last delta.
+    void loss_gradient(const Batch& Y, Workspace& ws, T scale) const {
+        check_targets(Y.rows(), Y.cols(), ws, "backward");
+        const Matrix<T>& P = ws.out[Plan::buffer[depth - 1]];
+        Matrix<T>& dP = ws.delta[Plan::buffer[depth - 1]];
+        dP.resize(P.rows(), P.cols());
+        if constexpr (fused)
+            FusedGradient<spec_t<depth - 1>, LossType>::apply(P, Y, scale, dP);
+        else
+            LossType::gradient(P, Y, scale, dP);
+    }
+
+    /// The batch of the pass in ws, as layer 0 reads it.
+    static Batch input_of(const Workspace& ws) { return Batch(ws.input, input_size, ws.batch); }
+
     template <std::size_t I>
-    void forward_layer(const Batch& X, Workspace& ws) const {
+    void forward_layer(Workspace& ws) const {
         Matrix<T>& A = ws.out[Plan::buffer[I]];
         const auto& layer = std::get<I>(layers_);
         auto& scratch = std::get<I>(ws.scratch);
         const Pass pass = ws.pass.for_layer(I);
         if constexpr (Plan::elementwise[I]) {
             if constexpr (I == 0)
-                A = X;
+                A = input_of(ws);
             else if constexpr (Plan::buffer[I] != Plan::buffer[I - 1])
                 A = ws.out[Plan::buffer[I - 1]];
             if constexpr (detail::FullElementwise<layer_t<I>, T>)
@@ -344,9 +354,9 @@ private:
             else
                 layer.forward(A);
         } else {
-            A.resize(Plan::width_out[I], X.cols());
+            A.resize(Plan::width_out[I], ws.batch);
             if constexpr (I == 0) {
-                layer.forward(X, A, scratch, pass);
+                layer.forward(input_of(ws), A, scratch, pass);
             } else {
                 const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
                 layer.forward(Batch(in.data(), in.rows(), in.cols()), A, scratch, pass);
@@ -365,7 +375,7 @@ private:
     }
 
     template <std::size_t I>
-    void backward_layer(const Batch& X, Workspace& ws, T* grad) const {
+    void backward_layer(Workspace& ws, T* grad) const {
         Matrix<T>& dA = ws.delta[Plan::buffer[I]];
         const auto& layer = std::get<I>(layers_);
         auto& scratch = std::get<I>(ws.scratch);
@@ -383,7 +393,7 @@ private:
         } else {
             T* g = grad + Plan::parameter_offset[I];
             if constexpr (I == 0) {
-                layer.backward(X, dA, nullptr, g, scratch, pass);
+                layer.backward(input_of(ws), dA, nullptr, g, scratch, pass);
             } else {
                 Matrix<T>* dX = nullptr;
                 if constexpr (Plan::input_gradient_needed[I]) {

@@ -78,8 +78,8 @@ private:
         detail::append_format(s, "epoch %3d", r.epoch);
         if (epochs_ > 0) detail::append_format(s, "/%d", epochs_);
         detail::append_format(s, "  loss %.4f  train acc %.2f %%", r.loss, 100 * r.accuracy);
-        if (r.validation_loss) detail::append_format(s, "  test loss %.4f", *r.validation_loss);
-        if (r.validation_accuracy) detail::append_format(s, "  test acc %.2f %%", 100 * *r.validation_accuracy);
+        if (r.validation_loss) detail::append_format(s, "  val loss %.4f", *r.validation_loss);
+        if (r.validation_accuracy) detail::append_format(s, "  val acc %.2f %%", 100 * *r.validation_accuracy);
         detail::append_format(s, "  %.2f s\n", r.seconds);
         out_ << s << std::flush;
     }

@@ -11,24 +11,21 @@
 // in cache. Block boundaries are fixed too (multiples of kBlock), so how blocks
 // fall to threads changes nothing either.
 //
-// Layer 0's two products can instead be split by output rows (when layer 0 is
-// Dense of a width that is a multiple of 16, as 128, 256 and 512 are). That layer
-// usually holds nearly all the parameters, and splitting it by samples makes
-// every thread read all of W and write a whole dW, whose halves then cross from
-// one core's cache to the other's each batch. Split by rows, each thread
-// computes, sums and updates only its own rows of W, and just layer 0's outputs
-// and their gradient (kOut x B) are shared; but each thread gathers the whole
-// batch's inputs itself (rather than read another core's copy), and the batch
-// takes one more hand-off between the threads. Measured on 2 cores (see the
-// README), the row split wins once W no longer fits in a core's L2 cache
-// (784-512-256-10's 1.6 MB: faster in 8 of 12 comparisons, 1.03 against 1.22 s
-// per epoch in the README's run) and mostly loses while it does (the course
-// network's 400 KB: slower in 12 of 15, 0.196 against 0.181 s), hence
-// kRowsByDefault. A row of the result does not depend on how the rows were
-// split (see
-// GemmSite::rows_split_exactly; with Eigen's kernel the cuts are fixed), so this
-// too gives the same bits for any thread count; the two splits add layer 0's
-// gradient in different orders, so they differ from each other in the last bits.
+// Layer 0 can instead be split by its output rows, when it is Dense of a width
+// that is a multiple of 16 (as 128, 256 and 512 are). The scheduler calls Dense's
+// forward_rows and weight_gradient_rows and does no maths of its own. That layer
+// usually holds nearly all the parameters; split by samples, every thread reads
+// all of W and writes a whole dW, whose halves then cross from one core's cache
+// to the other's each batch. Split by rows, each thread computes, sums and
+// updates only its own rows of W, and only layer 0's outputs and their gradient
+// (kOut x B) are shared; but each thread gathers the whole batch's inputs itself,
+// and the batch takes one more hand-off between the threads. So the row split
+// pays once W outgrows a core's L2 cache, hence kRowsByDefault (the benchmark
+// times both; the README has the figures). A row of the result does not depend
+// on how the rows were cut (GemmSite::rows_split_exactly; with Eigen's kernel the
+// cuts are fixed), so this too gives the same bits for any thread count; the two
+// splits add layer 0's gradient in different orders, so they differ from each
+// other in the last bits.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
@@ -110,7 +107,6 @@ public:
         T* const net_grad = net.gradients().data();
         const T scale = T(1) / static_cast<T>(batch);
         const Net& model = net;
-        batch_ = batch;
 
         const bool rows = rows_now();
         if constexpr (kCanSplitRows) {
@@ -123,12 +119,7 @@ public:
                     if (r0 == r1) return;
                     Matrix<T>& X = first.X[t];
                     inputs(0, batch, X);
-                    for (Index j = 0; j < batch; ++j)
-                        first.Z.col(j).segment(r0, r1 - r0) = layer.bias().segment(r0, r1 - r0);
-                    for_each_product(t, [&](Index a, Index b, Sites& s) {
-                        s.wx.run(b - a, batch, kIn, layer.weights().data() + a, kOut, X.data(), kIn,
-                                 first.Z.data() + a, kOut);
-                    });
+                    for_each_product(t, [&](Index a, Index b, Sites& s) { layer.forward_rows(X, first.Z, a, b, s.wx); });
                 };
                 pool_.run(pool_.size(), rows_task);
             }
@@ -150,10 +141,10 @@ public:
             if constexpr (kCanSplitRows) {
                 if (rows) {
                     Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
-                    const Matrix<T>& P = model.forward_after_first(c.ws, n);
+                    const Matrix<T>& P = model.forward_from_second(c.ws, n);
                     tally(c, P, Yk, model.loss_sum(Yk, c.ws));
-                    model.backward_after_first(Yk, c.ws, g, scale);
-                    first_now_->dZ.middleCols(begin, n) = Net::first_delta(c.ws);
+                    model.backward_to_second(Yk, c.ws, g, scale);
+                    first_now_->dZ.middleCols(begin, n) = Net::first_output_gradient(c.ws);
                     return;
                 }
             }
@@ -191,7 +182,7 @@ public:
         const std::size_t row_tasks = rows ? pool_.size() : 0;
         auto task = [&](std::size_t i) {
             if (i < row_tasks) {
-                if constexpr (kCanSplitRows) first_layer_gradient(i, net_grad, done);
+                if constexpr (kCanSplitRows) first_layer_gradient(net, i, net_grad, done);
                 return;
             }
             const Index begin = rest + static_cast<Index>(i - row_tasks) * kBlock;
@@ -280,18 +271,14 @@ private:
     /// Thread t's rows of dW = dZ X^T and db = dZ 1 (one sum over the whole batch,
     /// column by column), then done() for them: a run of rows in each column of W.
     template <class Done>
-    void first_layer_gradient(std::size_t t, T* grad, const Done& done) {
+    void first_layer_gradient(const Net& net, std::size_t t, T* grad, const Done& done) {
         const auto [r0, r1] = rows_of(t);
         if (r0 == r1) return;
         FirstLayer& first = *first_now_;
-        const Matrix<T>& X = first.X[t];
-        const Index batch = batch_;
+        const auto& layer = net.template layer<0>();
         for_each_product(t, [&](Index a, Index b, Sites& s) {
-            s.dzx.run(b - a, kIn, batch, first.dZ.data() + a, kOut, X.data(), kIn, grad + a, kOut, T(1), false);
+            layer.weight_gradient_rows(first.X[t], first.dZ, grad, a, b, s.dzx);
         });
-        Eigen::Map<Vector<T>> db(grad + kIn * kOut + r0, r1 - r0);
-        db = first.dZ.col(0).segment(r0, r1 - r0);
-        for (Index j = 1; j < batch; ++j) db += first.dZ.col(j).segment(r0, r1 - r0);
         // Each range starts aligned and spans whole vectors (kOut is a multiple of
         // 16), so an optimizer's vectorised loop treats every element alike however
         // the ranges fall: Eigen computes the unaligned ends of a range apart, and
@@ -338,7 +325,6 @@ private:
     FirstLayer* first_now_ = nullptr;
     std::vector<Chunk*> current_;
     std::size_t chunks_ = 0;  // chunks of the last compute()
-    Index batch_ = 0;         // its batch size
 };
 
 }  // namespace scratchnet::detail
