@@ -222,8 +222,8 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     // Five contenders, measured in turn within each repetition (after one warm-up
     // round) so that the machine's drift hits them alike and their ratios hold:
     // the library at 1 thread with the NaN/inf guard off (to price the guard), at
-    // 1 thread, at 2 threads split by samples and by rows (fit's default is the
-    // one BatchSplit::automatic picks), and the hand-written loop.
+    // 1 thread, at 2 threads split by samples (fit's default) and by rows, and
+    // the hand-written loop.
     enum { kNoGuard, kOne, kTwoSamples, kTwoRows, kHand, kContenders };
     Net nets[kHand] = {Net(1), Net(1), Net(1), Net(1)};
     sn::SGD sgd[kHand] = {sn::SGD{0.01f}, sn::SGD{0.01f}, sn::SGD{0.01f}, sn::SGD{0.01f}};
@@ -254,8 +254,7 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
         for (int k = 0; k < kContenders; ++k) run((round + k) % kContenders, round > 0);
     double t[kContenders];
     for (int k = 0; k < kContenders; ++k) t[k] = median(times[k]);
-    const bool rows_default = sn::detail::BatchGradient<Net>::kRowsByDefault;
-    const double two = rows_default ? t[kTwoRows] : t[kTwoSamples];
+    const double two = t[kTwoSamples];  // BatchSplit::automatic
     const double hand_t = t[kHand];
     const std::string p = std::string(label) + ": ";
     rows.push_back({p + "epoch, scratchnet, 1 thread", t[kOne], "s"});
@@ -265,7 +264,7 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     rows.push_back({p + "ratio scratchnet 2 threads / hand-written", two / hand_t, "x"});
     rows.push_back({p + "2 threads, batch split by samples", t[kTwoSamples], "s"});
     rows.push_back({p + "2 threads, layer 0 split by rows", t[kTwoRows], "s"});
-    rows.push_back({p + "default split (1: rows, 0: samples)", rows_default ? 1.0 : 0.0, ""});
+    rows.push_back({p + "row split / sample split (< 1: rows faster)", t[kTwoRows] / t[kTwoSamples], "x"});
     rows.push_back({p + "epoch, scratchnet, 1 thread, NaN guard off", t[kNoGuard], "s"});
     rows.push_back({p + "cost of the NaN guard (1 thread)", t[kOne] / t[kNoGuard] - 1.0, "x"});
     rows.push_back({p + "GEMM work per epoch", flops / 1e9, "GFLOP"});
@@ -293,6 +292,42 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     });
     rows.push_back({p + "predict, 1 thread", static_cast<double>(T.cols()) / serial, "samples/s"});
     rows.push_back({p + "predict, 2 threads", static_cast<double>(T.cols()) / parallel, "samples/s"});
+}
+
+// What Dropout costs: Keras' mnist_mlp (784-512-512-10, RMSprop, batch 128) with
+// and without its two Dropout<0.2> layers, one epoch each at 2 threads, the two
+// measured in turn within each repetition after one warm-up epoch each.
+void bench_dropout(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows) {
+    using Plain = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 512>, sn::ReLU, sn::Dense<512, 10>,
+                              sn::Softmax, sn::CrossEntropy>;
+    using Dropped = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<512, 512>, sn::ReLU,
+                                sn::Dropout<0.2>, sn::Dense<512, 10>, sn::Softmax, sn::CrossEntropy>;
+    Plain plain(1);
+    Dropped dropped(1);
+    sn::RMSprop rms_plain{1e-3f}, rms_dropped{1e-3f};
+    std::vector<double> t_plain, t_dropped;
+    const auto epoch = [&](auto& net, sn::RMSprop& rms, std::vector<double>* times, std::uint64_t seed) {
+        const auto start = Clock::now();
+        sn::fit(net, rms, data.train.images, data.train.labels,
+                {.epochs = 1, .batch_size = 128, .seed = seed, .threads = 2});
+        if (times != nullptr) times->push_back(seconds_since(start));
+    };
+    epoch(plain, rms_plain, nullptr, 0);
+    epoch(dropped, rms_dropped, nullptr, 0);
+    for (int r = 0; r < reps; ++r) {
+        const auto seed = static_cast<std::uint64_t>(r + 1);
+        if (r % 2 == 0) {
+            epoch(plain, rms_plain, &t_plain, seed);
+            epoch(dropped, rms_dropped, &t_dropped, seed);
+        } else {
+            epoch(dropped, rms_dropped, &t_dropped, seed);
+            epoch(plain, rms_plain, &t_plain, seed);
+        }
+    }
+    const double a = median(t_plain), b = median(t_dropped);
+    rows.push_back({"784-512-512-10 RMSprop: epoch, 2 threads", a, "s"});
+    rows.push_back({"784-512-512-10 RMSprop: epoch with Dropout 0.2 x2, 2 threads", b, "s"});
+    rows.push_back({"784-512-512-10 RMSprop: Dropout's cost (with / without - 1)", b / a - 1.0, "x"});
 }
 
 sn::MnistSet<sn::ByteMatrix> synthetic() {
@@ -372,6 +407,7 @@ int main(int argc, char** argv) {
                               sn::Softmax, sn::CrossEntropy>;
     bench_network<Course>("784-128-10", {784, 128, 10}, data, reps, rows);
     bench_network<Large>("784-512-256-10", {784, 512, 256, 10}, data, reps, rows);
+    bench_dropout(data, reps, rows);
     const double e1 = gemm_gflops(1, reps, false), e2 = gemm_gflops(2, reps, false);
     const double s1 = gemm_gflops(1, reps, true), s2 = gemm_gflops(2, reps, true);
     rows.push_back({"machine: Eigen float GEMM 1536^3, 1 thread", e1, "GFLOP/s"});

@@ -238,12 +238,8 @@ TEST_CASE("the two batch splits compute the same gradient, summed in another ord
     CHECK(rows.parameters() != samples.parameters());  // two paths, not one taken twice
 }
 
-TEST_CASE("BatchSplit: automatic splits by rows only a large first layer, by_rows is refused where it cannot work") {
-    using Course = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
-    using Wide = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dense<512, 10>, sn::Softmax, sn::CrossEntropy>;
+TEST_CASE("BatchSplit: by_rows is refused where it cannot work") {
     using TanhFirst = sn::Network<sn::Tanh, sn::Dense<2, 32>, sn::Softmax, sn::CrossEntropy>;
-    static_assert(!sn::detail::BatchGradient<Course>::kRowsByDefault);  // 100,352 weights: fits in L2
-    static_assert(sn::detail::BatchGradient<Wide>::kRowsByDefault);     // 401,408 weights: does not
     static_assert(!sn::detail::BatchGradient<TanhFirst>::kCanSplitRows);
     sn::Matrix<float> X;
     sn::Labels y;
@@ -258,14 +254,14 @@ TEST_CASE("BatchSplit: automatic splits by rows only a large first layer, by_row
     CHECK_NOTHROW(sn::fit(tanh_first, sgd, X, y, {.split = sn::BatchSplit::by_samples}));
 }
 
-TEST_CASE("fit follows BatchSplit::automatic's choice: by samples for a small first layer, by rows for a large one") {
+TEST_CASE("BatchSplit::automatic splits by samples, also for a first layer of 2^18 weights") {
     // Bit-exact equality with the explicit split, and inequality with the other,
     // shows which path automatic took.
     CHECK(fit_wide<Case<WideNet, sn::BatchSplit::automatic>>(sn::SGD{0.05f}, 2).parameters() ==
           fit_wide<WideBySamples>(sn::SGD{0.05f}, 2).parameters());
 
     using Large = sn::Network<sn::Dense<1024, 256>, sn::ReLU, sn::Dense<256, 2>, sn::Softmax, sn::CrossEntropy>;
-    static_assert(sn::detail::BatchGradient<Large>::kRowsByDefault);  // 262,144 weights: exactly 2^18
+    static_assert(sn::detail::BatchGradient<Large>::kCanSplitRows);  // 262,144 weights: exactly 2^18
     const sn::Matrix<float> X = sn::Matrix<float>::Random(1024, 96);
     sn::Labels y(96);
     for (int j = 0; j < 96; ++j) y[j] = j % 2;
@@ -276,8 +272,8 @@ TEST_CASE("fit follows BatchSplit::automatic's choice: by samples for a small fi
         return sn::Vector<float>(net.parameters());
     };
     const sn::Vector<float> automatic = trained(sn::BatchSplit::automatic);
-    CHECK(automatic == trained(sn::BatchSplit::by_rows));
-    CHECK(automatic != trained(sn::BatchSplit::by_samples));
+    CHECK(automatic == trained(sn::BatchSplit::by_samples));
+    CHECK(automatic != trained(sn::BatchSplit::by_rows));
 }
 
 TEST_CASE("a class derived from an optimizer keeps its own step() in fit") {

@@ -38,7 +38,7 @@ public:
 /// thread count, but add layer 0's gradient in different orders, so results
 /// differ between them (as between chunk sizes).
 enum class BatchSplit {
-    automatic,  ///< by_rows where it can work and layer 0 has >= 2^18 weights (W outgrows a core's L2)
+    automatic,  ///< the library's choice: by_samples (by_rows did not win consistently when measured)
     by_samples, ///< fixed column chunks of chunk_size; every thread reads all of W
     by_rows,    ///< layer 0's products by output rows, the rest by samples; fit throws
                 ///< std::invalid_argument unless layer 0 is Dense with a multiple of 16 outputs
@@ -177,8 +177,7 @@ public:
             const FitOptions& options, const FitCallbacks& callbacks)
         : net_(net), optimizer_(optimizer), X_(X), Y_(Y), validation_(validation), o_(options), callbacks_(callbacks),
           gradient_(options.threads, options.chunk_size, options.check_finite,
-                    options.split == BatchSplit::automatic ? Gradient::kRowsByDefault
-                                                           : options.split == BatchSplit::by_rows) {
+                    options.split == BatchSplit::by_rows) {
         check_options();
         split_samples();
         const Index n = static_cast<Index>(order_.size());

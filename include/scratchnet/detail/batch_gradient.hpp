@@ -19,9 +19,9 @@
 // to the other's each batch. Split by rows, each thread computes, sums and
 // updates only its own rows of W, and only layer 0's outputs and their gradient
 // (kOut x B) are shared; but each thread gathers the whole batch's inputs itself,
-// and the batch takes one more hand-off between the threads. So the row split
-// pays once W outgrows a core's L2 cache, hence kRowsByDefault (the benchmark
-// times both; the README has the figures). A row of the result does not depend
+// and the batch takes one more hand-off between the threads. Which wins depends
+// on the machine (the benchmark times both, interleaved; the README has the
+// figures), so the row split is an option, not the default. A row of the result does not depend
 // on how the rows were cut (GemmSite::rows_split_exactly; with Eigen's kernel the
 // cuts are fixed), so this too gives the same bits for any thread count; the two
 // splits add layer 0's gradient in different orders, so they differ from each
@@ -54,18 +54,16 @@ public:
         int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
 
-    /// Whether layer 0's products can be split by rows, and whether that is the
-    /// default: from the layer's size alone, so the choice never depends on threads.
+    /// Whether layer 0's products can be split by rows.
     static constexpr bool kCanSplitRows = Net::first_layer_dense && Net::first_width % 16 == 0;
-    static constexpr bool kRowsByDefault = kCanSplitRows && Net::input_size * Net::first_width >= (Index{1} << 18);
 
     /// split_rows: split layer 0 by rows (only where kCanSplitRows) rather than by samples.
-    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = kRowsByDefault)
+    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = false)
         : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows) {
         if (split_rows && !kCanSplitRows)
             throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
                                         "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +
-                                        " (use BatchSplit::automatic or by_samples)");
+                                        " (use BatchSplit::by_samples)");
     }
 
     /// Parameters per block of the summing pass: 32 KB of floats, a multiple of
@@ -94,78 +92,15 @@ public:
     Result compute(Net& net, Index batch, const GatherInputs& inputs, const GatherTargets& targets,
                    const Pass& pass = {}) {
         if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
-        const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
-        if (current_.size() < chunks) current_.resize(chunks);
-        // A chunk keeps its buffers only while its column count stays the same, so
-        // full chunks and each size of partial chunk (the end of an uneven batch,
-        // an epoch's last batch) get workspaces of their own: after the first epoch
-        // nothing is resized, hence nothing allocated.
-        for (std::size_t k = 0; k < chunks; ++k) {
-            const Index n = std::min(chunk_, batch - static_cast<Index>(k) * chunk_);
-            current_[k] = &chunk_for(k, n);
+        const std::size_t chunks = assign_chunks(batch);
+        if constexpr (kCanSplitRows) {
+            if (rows_now()) first_layer_by_rows(net, batch, inputs);
         }
         T* const net_grad = net.gradients().data();
-        const T scale = T(1) / static_cast<T>(batch);
-        const Net& model = net;
-
-        const bool rows = rows_now();
-        if constexpr (kCanSplitRows) {
-            if (rows) {
-                FirstLayer& first = first_for(batch);
-                first_now_ = &first;
-                const auto& layer = model.template layer<0>();
-                auto rows_task = [&](std::size_t t) {
-                    const auto [r0, r1] = rows_of(t);
-                    if (r0 == r1) return;
-                    Matrix<T>& X = first.X[t];
-                    inputs(0, batch, X);
-                    for_each_product(t, [&](Index a, Index b, Sites& s) { layer.forward_rows(X, first.Z, a, b, s.wx); });
-                };
-                pool_.run(pool_.size(), rows_task);
-            }
-        }
-
-        auto task = [&](std::size_t k) {
-            Chunk& c = *current_[k];
-            const Index begin = static_cast<Index>(k) * chunk_;
-            const Index n = std::min(chunk_, batch - begin);
-            targets(begin, n, c.Y);
-            const Batch Yk(c.Y.data(), c.Y.rows(), n);
-            c.ws.check_finite = check_finite_;
-            c.ws.pass = pass.shifted(begin);
-            T* g = net_grad;
-            if (k > 0) {
-                c.grad.resize(Net::parameter_count);
-                g = c.grad.data();
-            }
-            if constexpr (kCanSplitRows) {
-                if (rows) {
-                    Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
-                    const Matrix<T>& P = model.forward_from_second(c.ws, n);
-                    tally(c, P, Yk, model.loss_sum(Yk, c.ws));
-                    model.backward_to_second(Yk, c.ws, g, scale);
-                    first_now_->dZ.middleCols(begin, n) = Net::first_output_gradient(c.ws);
-                    return;
-                }
-            }
-            inputs(begin, n, c.X);
-            const Batch Xk(c.X.data(), c.X.rows(), n);
-            const Matrix<T>& P = model.forward(Xk, c.ws);
-            tally(c, P, Yk, model.loss_sum(Yk, c.ws));
-            model.backward(Xk, Yk, c.ws, g, scale);
-        };
+        auto task = [&](std::size_t k) { compute_chunk(net, k, batch, inputs, targets, pass, net_grad); };
         pool_.run(chunks, task);
         chunks_ = chunks;
-
-        Result r{current_[0]->loss_sum, current_[0]->correct, current_[0]->ws.nonfinite_layer};
-        for (std::size_t k = 1; k < chunks; ++k) {
-            const Chunk& c = *current_[k];
-            r.loss_sum += c.loss_sum;
-            r.correct += c.correct;
-            const int bad = c.ws.nonfinite_layer;
-            if (bad >= 0 && (r.nonfinite_layer < 0 || bad < r.nonfinite_layer)) r.nonfinite_layer = bad;
-        }
-        return r;
+        return collect();
     }
 
     /// The second pass: adds the chunk gradients of the last compute() into
@@ -245,6 +180,86 @@ private:
         c.loss_sum = loss_sum;
         c.correct = 0;
         for (Index j = 0; j < P.cols(); ++j) c.correct += argmax_col(P, j) == argmax_col(Y, j) ? 1 : 0;
+    }
+
+    /// Points current_[k] at the workspace of chunk k of a batch of `batch`. A
+    /// chunk keeps its buffers only while its column count stays the same, so full
+    /// chunks and each size of partial chunk (the end of an uneven batch, an
+    /// epoch's last batch) get workspaces of their own: after the first epoch
+    /// nothing is resized, hence nothing allocated.
+    std::size_t assign_chunks(Index batch) {
+        const auto chunks = static_cast<std::size_t>((batch + chunk_ - 1) / chunk_);
+        if (current_.size() < chunks) current_.resize(chunks);
+        for (std::size_t k = 0; k < chunks; ++k) {
+            const Index n = std::min(chunk_, batch - static_cast<Index>(k) * chunk_);
+            current_[k] = &chunk_for(k, n);
+        }
+        return chunks;
+    }
+
+    /// Layer 0's output for the whole batch, each thread computing its rows.
+    template <class GatherInputs>
+    void first_layer_by_rows(const Net& net, Index batch, const GatherInputs& inputs) {
+        FirstLayer& first = first_for(batch);
+        first_now_ = &first;
+        const auto& layer = net.template layer<0>();
+        auto task = [&](std::size_t t) {
+            const auto [r0, r1] = rows_of(t);
+            if (r0 == r1) return;
+            Matrix<T>& X = first.X[t];
+            inputs(0, batch, X);
+            for_each_product(t, [&](Index a, Index b, Sites& s) { layer.forward_rows(X, first.Z, a, b, s.wx); });
+        };
+        pool_.run(pool_.size(), task);
+    }
+
+    /// Chunk k: gathers its samples, runs forward and backward in its own
+    /// workspace and writes scale * its gradient (chunk 0 straight into the
+    /// network's buffer, the others into their own, summed later).
+    template <class GatherInputs, class GatherTargets>
+    void compute_chunk(const Net& net, std::size_t k, Index batch, const GatherInputs& inputs,
+                       const GatherTargets& targets, const Pass& pass, T* net_grad) {
+        Chunk& c = *current_[k];
+        const Index begin = static_cast<Index>(k) * chunk_;
+        const Index n = std::min(chunk_, batch - begin);
+        const T scale = T(1) / static_cast<T>(batch);
+        targets(begin, n, c.Y);
+        const Batch Yk(c.Y.data(), c.Y.rows(), n);
+        c.ws.check_finite = check_finite_;
+        c.ws.pass = pass.shifted(begin);
+        T* g = net_grad;
+        if (k > 0) {
+            c.grad.resize(Net::parameter_count);
+            g = c.grad.data();
+        }
+        if constexpr (kCanSplitRows) {
+            if (rows_now()) {
+                Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
+                const Matrix<T>& P = net.forward_from_second(c.ws, n);
+                tally(c, P, Yk, net.loss_sum(Yk, c.ws));
+                net.backward_to_second(Yk, c.ws, g, scale);
+                first_now_->dZ.middleCols(begin, n) = Net::first_output_gradient(c.ws);
+                return;
+            }
+        }
+        inputs(begin, n, c.X);
+        const Batch Xk(c.X.data(), c.X.rows(), n);
+        const Matrix<T>& P = net.forward(Xk, c.ws);
+        tally(c, P, Yk, net.loss_sum(Yk, c.ws));
+        net.backward(Xk, Yk, c.ws, g, scale);
+    }
+
+    /// Loss, hits and the first non-finite layer over the chunks of the last compute().
+    Result collect() const {
+        Result r{current_[0]->loss_sum, current_[0]->correct, current_[0]->ws.nonfinite_layer};
+        for (std::size_t k = 1; k < chunks_; ++k) {
+            const Chunk& c = *current_[k];
+            r.loss_sum += c.loss_sum;
+            r.correct += c.correct;
+            const int bad = c.ws.nonfinite_layer;
+            if (bad >= 0 && (r.nonfinite_layer < 0 || bad < r.nonfinite_layer)) r.nonfinite_layer = bad;
+        }
+        return r;
     }
 
     /// Thread t's rows of layer 0: whole row blocks, as even a share as they allow.
