@@ -50,7 +50,26 @@ int main() {
     auto report = sn::gradient_check(small, X2, Y2);
     auto float_report = sn::gradient_check(net, X.leftCols(4), Y.leftCols(4), {.sample = 200});
 
-    const bool ok = P.rows() == 10 && std::isfinite(L) && theta.size() == grad.size() && W0.rows() == 128 &&
+    // The contract as the open issues grow it.
+    sn::FitOptions o;
+    o.epochs = 2;
+    o.batch_size = 16;
+    o.seed = 9;
+    o.threads = 2;
+    const Eigen::VectorXf saved = net.parameters();
+    net.set_parameters(saved);
+    using Mlp = sn::Network<sn::Dense<784, 512>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<512, 512>, sn::ReLU,
+                            sn::Dropout<0.2>, sn::Dense<512, 10>, sn::Softmax, sn::CrossEntropy>;
+    Mlp mlp(1);
+    sn::RMSprop rms{0.001f};
+    const sn::History mlp_history = sn::fit(mlp, rms, X, y, o);
+    sn::AdamW adamw{0.001f};
+    o.schedule = sn::CosineDecay{.epochs = 2};
+    o.validation_split = 16;
+    o.early_stopping = {.patience = 5};
+    const sn::History tools = sn::fit(mlp, adamw, X, y, o);
+
+    const bool ok = mlp_history.size() == 2 && tools.back().validation_loss.has_value() && P.rows() == 10 && std::isfinite(L) && theta.size() == grad.size() && W0.rows() == 128 &&
                     yhat.size() == 64 && history.size() == 30 && acc > 0.9 && report && float_report;
     std::cout << "consumer: loss " << L << ", accuracy after fit " << acc << "\n  " << report << "\n  " << float_report
               << "\n";
