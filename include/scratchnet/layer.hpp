@@ -9,6 +9,9 @@
 //   static constexpr Index parameter_count     scalars it owns in the flat buffer
 //   static std::string name()                  e.g. "Dense<784,128>"; goes into
 //                                              architecture() and model files
+//   (Sizes are flat feature counts. Image shapes C x H x W are meant to come as one
+//   more optional member, a constexpr map from the input shape to the output shape,
+//   beside these sizes; layers without it stay flat.)
 //   optional:
 //   static constexpr bool elementwise          true: works in place on the previous
 //                                              layer's output (default false)

@@ -36,9 +36,6 @@ struct LayerPack {
 template <class T, class... Parts, std::size_t... Is>
 auto split_layers(std::index_sequence<Is...>) -> LayerPack<T, nth_t<Is, Parts...>...>;
 
-template <class Net>
-class BatchGradient;
-
 template <class L>
 inline constexpr bool is_dense_spec = false;
 template <Index In, Index Out>
@@ -278,14 +275,13 @@ public:
     /// in first_output(ws) (checked for NaN there, as forward() does).
     const Matrix<T>& forward_from_second(Workspace& ws, Index batch) const {
         const Matrix<T>& Z = first_output(ws);
-        ws.input = nullptr;  // layer 0 ran elsewhere: this workspace has no input to give backward
         ws.batch = batch;
         ws.nonfinite_layer = -1;
         note_nonfinite<0>(Z, ws);
         [&]<std::size_t... Is>(std::index_sequence<Is...>) {
             (forward_layer<Is + 1>(ws), ...);
         }(std::make_index_sequence<depth - 1>{});
-        ws.input = Z.data();  // marks the pass as done for loss_sum() and backward_to_second()
+        ws.input = Z.data();  // marks the pass as done for loss_sum(); layers 1.. never read it
         return ws.out[Plan::buffer[depth - 1]];
     }
 
