@@ -214,3 +214,20 @@ TEST_CASE("early stopping: stops after `patience` epochs without improvement and
                          "validation_split",
                          std::invalid_argument);
 }
+
+TEST_CASE("a schedule's rate is put back also when fit stops with an error") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    blobs(64, X, y);
+    Net net(1);
+    sn::SGD sgd{0.5f};
+    sn::FitOptions o{.epochs = 3, .batch_size = 16, .seed = 1};
+    o.schedule = sn::ExponentialDecay{.gamma = 0.5};
+    sn::FitCallbacks cb;
+    cb.on_batch = [](const sn::BatchProgress& p) -> bool {
+        if (p.epoch == 2) throw std::runtime_error("stop here");
+        return true;
+    };
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o, cb), "stop here", std::runtime_error);
+    CHECK(sgd.learning_rate() == 0.5f);
+}

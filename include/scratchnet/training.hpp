@@ -191,18 +191,24 @@ public:
         if constexpr (HasLearningRate<Opt>) base_rate_ = optimizer_.learning_rate();
         // Nothing allocated between epochs, but no reservation in proportion to a huge `epochs`.
         history_.reserve(static_cast<std::size_t>(std::min(o_.epochs, 4096)));
-        for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
-            EpochRecord record;
-            record.epoch = epoch;
-            set_rate(epoch, record);
-            const bool go_on = train_epoch(epoch, record);
-            validate(record);
-            history_.push_back(record);
-            const bool stop_early = early_stop(record);
-            if (callbacks_.on_epoch && !callbacks_.on_epoch(record)) break;
-            if (!go_on || stop_early) break;
+        try {
+            for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+                EpochRecord record;
+                record.epoch = epoch;
+                set_rate(epoch, record);
+                const bool go_on = train_epoch(epoch, record);
+                validate(record);
+                history_.push_back(record);
+                const bool stop_early = early_stop(record);
+                if (callbacks_.on_epoch && !callbacks_.on_epoch(record)) break;
+                if (!go_on || stop_early) break;
+            }
+        } catch (...) {
+            restore_rate();  // the optimizer is the caller's: leave it as it came, also on an error
+            throw;
         }
-        finish();
+        restore_rate();
+        restore_best();
         return std::move(history_);
     }
 
@@ -369,10 +375,13 @@ private:
         return true;
     }
 
-    void finish() {
+    void restore_rate() {
         if constexpr (HasLearningRate<Opt>) {
             if (o_.schedule) optimizer_.set_learning_rate(static_cast<float>(base_rate_));
         }
+    }
+
+    void restore_best() {
         const EarlyStopping& es = o_.early_stopping;
         if (es.patience > 0 && es.restore_best && history_.best_epoch > 0 &&
             history_.best_epoch != static_cast<int>(history_.size())) {
