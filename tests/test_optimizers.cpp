@@ -163,7 +163,7 @@ TEST_CASE("RMSprop: two steps by hand, with and without momentum, and Keras' def
         for (const Eigen::VectorXd* g : {&g1, &g2}) {
             for (int k = 0; k < 4; ++k) {
                 v[k] = rho * v[k] + (1 - rho) * (*g)[k] * (*g)[k];
-                const double d = lr * (*g)[k] / (std::sqrt(v[k]) + eps);
+                const double d = lr * (*g)[k] / std::sqrt(v[k] + eps);  // Keras: epsilon inside the root
                 m[k] = with_momentum ? mu * m[k] + d : d;
                 theta[k] -= m[k];
             }

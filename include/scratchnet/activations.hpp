@@ -175,7 +175,7 @@ struct BasicLeakyReLU : ActivationLayer {
     static constexpr Init init_before = Init::he;
     static std::string name() {
         char buf[40];
-        std::snprintf(buf, sizeof buf, "LeakyReLU<%g>", Slope);
+        std::snprintf(buf, sizeof buf, "LeakyReLU<%.15g>", Slope);
         return buf;
     }
     template <class T>

@@ -26,6 +26,7 @@ class DropoutLayer;
 template <double Rate>
 struct Dropout {
     static_assert(Rate >= 0.0 && Rate < 1.0, "scratchnet::Dropout<Rate>: the rate must lie in [0, 1)");
+    static_assert(Rate == 0.0 || 1.0 - Rate < 1.0, "scratchnet::Dropout<Rate>: the rate is too small to tell from 0");
     static constexpr Index inputs = 0;
     static constexpr Index outputs = 0;
     static constexpr Index parameter_count = 0;
@@ -35,7 +36,7 @@ struct Dropout {
     using bind = detail::DropoutLayer<Rate, T>;
     static std::string name() {
         char buf[40];
-        std::snprintf(buf, sizeof buf, "Dropout<%g>", Rate);
+        std::snprintf(buf, sizeof buf, "Dropout<%.15g>", Rate);
         return buf;
     }
 };

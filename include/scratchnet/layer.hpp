@@ -13,8 +13,10 @@
 //   more optional member, a constexpr map from the input shape to the output shape,
 //   beside these sizes; layers without it stay flat.)
 //   optional:
-//   static constexpr bool elementwise          true: works in place on the previous
-//                                              layer's output (default false)
+//   static constexpr bool elementwise          true: works in place on its input
+//                                              (the previous layer's output, or a
+//                                              copy of it where that layer needs
+//                                              its output in backward; default false)
 //   static constexpr Init init_before          what initialisation a parameter layer
 //                                              right before it should use (default
 //                                              Init::glorot; ReLU says Init::he)

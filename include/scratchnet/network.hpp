@@ -118,8 +118,8 @@ public:
     }
     ~BasicNetwork() = default;
 
-    /// Redraws all parameters, each layer as the layer after it asks (Init::he
-    /// before ReLU and LeakyReLU, Init::glorot otherwise).
+    /// Redraws all parameters, each layer as the layer right after it asks
+    /// (Init::he when that is ReLU or LeakyReLU, Init::glorot otherwise).
     void initialize(Rng& rng) {
         for_each_layer([&]<std::size_t I>(auto& layer) {
             if constexpr (Plan::parameter_counts[I] > 0) {

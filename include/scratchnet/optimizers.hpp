@@ -3,7 +3,8 @@
 // gradients g. Each is a small type; state (velocity, moments) is sized on the
 // first step and reused after, so steps allocate nothing.
 //
-// Weight decay is L2 regularisation added to the gradient: g <- g + lambda theta.
+// Weight decay is L2 regularisation added to the gradient, g <- g + lambda theta,
+// except in AdamW, which decays the weights apart from the gradient.
 // (It decays biases too; for these small networks that is harmless and keeps the
 // update one vector expression.)
 
@@ -231,10 +232,11 @@ struct RMSpropOptions {
     float weight_decay = 0.0f;    ///< L2, added to the gradient as for SGD
 };
 
-/// RMSprop (Hinton's lecture 6e; the form Keras and TensorFlow use):
+/// RMSprop (Hinton's lecture 6e; the form Keras and TensorFlow use, epsilon
+/// inside the root):
 ///   v <- rho v + (1 - rho) g^2,
-///   without momentum:  theta <- theta - lr g / (sqrt(v) + eps),
-///   with momentum mu:  m <- mu m + lr g / (sqrt(v) + eps),  theta <- theta - m.
+///   without momentum:  theta <- theta - lr g / sqrt(v + eps),
+///   with momentum mu:  m <- mu m + lr g / sqrt(v + eps),  theta <- theta - m.
 class RMSprop {
 public:
     using range_update = RMSprop;  // see RangeOptimizer
@@ -274,10 +276,10 @@ public:
         v = rho * v + (T(1) - rho) * (g + lambda * theta).cwiseAbs2();
         if (o_.momentum > 0) {
             auto m = m_.get<T>(Net::parameter_count).segment(begin, n);
-            m.array() = T(o_.momentum) * m.array() + lr * (g + lambda * theta).array() / (v.array().sqrt() + eps);
+            m.array() = T(o_.momentum) * m.array() + lr * (g + lambda * theta).array() / (v.array() + eps).sqrt();
             theta -= m;
         } else {
-            theta.array() -= lr * (g + lambda * theta).array() / (v.array().sqrt() + eps);
+            theta.array() -= lr * (g + lambda * theta).array() / (v.array() + eps).sqrt();
         }
     }
     const RMSpropOptions& options() const { return o_; }

@@ -189,7 +189,8 @@ public:
 
     History run() {
         if constexpr (HasLearningRate<Opt>) base_rate_ = optimizer_.learning_rate();
-        // Nothing allocated between epochs, but no reservation in proportion to a huge `epochs`.
+        // History's storage up front (training epochs then allocate nothing), but
+        // no reservation in proportion to a huge `epochs`.
         history_.reserve(static_cast<std::size_t>(std::min(o_.epochs, 4096)));
         try {
             for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
@@ -230,6 +231,8 @@ private:
                                         std::to_string(sample_count(X_)) + " samples");
         if (o_.validation_split > 0 && has_validation_data)
             throw std::invalid_argument("scratchnet::fit: validation data and validation_split both given; pass one");
+        if (!std::isfinite(o_.early_stopping.min_delta) || o_.early_stopping.min_delta < 0)
+            throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta must be finite and >= 0");
         if (o_.early_stopping.patience < 0)
             throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
         if (o_.early_stopping.patience > 0 && !has_validation_data && o_.validation_split == 0)
