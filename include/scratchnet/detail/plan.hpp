@@ -9,7 +9,6 @@
 
 #include <array>
 #include <cstddef>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
