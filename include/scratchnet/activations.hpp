@@ -165,6 +165,10 @@ struct ReLU : ActivationLayer {
     }
 };
 
+// LeakyReLU's slope (and Dropout's rate) are double template arguments, a C++20
+// feature clang 14 lacks: there the two are not offered (g++ 10+ and clang 18+ have it).
+#if defined(__cpp_nontype_template_args) && __cpp_nontype_template_args >= 201911L
+#define SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS 1
 /// f(z) = z for z > 0, s z otherwise (0 < s < 1),  f'(z) = [a > 0] + s [a <= 0]:
 /// with s > 0 the output has the sign of the input, so the output alone tells
 /// which branch a value took. `LeakyReLU` is the usual slope 0.01.
@@ -188,6 +192,7 @@ struct BasicLeakyReLU : ActivationLayer {
     }
 };
 using LeakyReLU = BasicLeakyReLU<0.01>;
+#endif
 
 /// f(z) = tanh z,  f'(z) = 1 - a^2.
 struct Tanh : ActivationLayer {

@@ -8,6 +8,7 @@
 // does not depend on which thread, chunk or batch split computes it, so training
 // stays bit-identical for any thread count.
 
+#include "scratchnet/activations.hpp"
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
 
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <string>
 
+// Needs double template arguments (see activations.hpp).
+#ifdef SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS
 namespace scratchnet {
 
 namespace detail {
@@ -78,3 +81,4 @@ private:
 
 }  // namespace detail
 }  // namespace scratchnet
+#endif  // SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS
