@@ -61,7 +61,7 @@ AnyOptimizer make_optimizer(const Options& o) {
     if (o.optimizer == "adamw") return {sn::AdamW{o.learning_rate, o.weight_decay}};
     if (o.optimizer == "momentum" || o.optimizer == "nesterov")
         return {sn::Momentum{sn::MomentumOptions{.learning_rate = o.learning_rate,
-                                                 .momentum = 0.9f,
+                                                 .momentum = o.momentum,
                                                  .nesterov = o.optimizer == "nesterov",
                                                  .weight_decay = o.weight_decay}}};
     return {sn::Adam{sn::AdamOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};

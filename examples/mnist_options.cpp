@@ -22,6 +22,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
         ->capture_default_str();
     app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw"}))->capture_default_str();
     app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--momentum", o.momentum, "momentum of --optimizer momentum|nesterov")->capture_default_str()->check(CLI::Range(0.0, 0.999));
     app.add_option("--weight-decay", o.weight_decay, "L2 weight decay (AdamW: decoupled)")->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--schedule", o.schedule, "learning-rate schedule (step: x0.5 every 5 epochs; exp: x0.95 per epoch)")
         ->check(CLI::IsMember({"constant", "step", "exp", "cosine"}))

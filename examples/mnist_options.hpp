@@ -13,6 +13,7 @@ struct Options {
     std::string optimizer = "sgd";
     float learning_rate = 0.1f;
     float weight_decay = 0.0f;
+    float momentum = 0.9f;
     std::string schedule = "constant";  // constant, step, exp or cosine
     int warmup = 0;                     // epochs of linear warm-up before the schedule
     double dropout = 0.0;               // after each hidden layer (0.2 for 512-512, 0.5 for 1024-1024-2048)
