@@ -336,7 +336,7 @@ TEST_CASE("a loss that turns NaN or infinite stops training with the epoch and b
                          sn::TrainingError);
 }
 
-TEST_CASE("a NaN inside the network names the layer that produced it") {
+TEST_CASE("a NaN names its cause: the parameters given, the data, or the layer where training blew up") {
     using Net = sn::Network<sn::Dense<2, 4>, sn::ReLU, sn::Dense<4, 3>, sn::Softmax, sn::CrossEntropy>;
     Net net(1);
     net.layer<2>().weights()(1, 2) = std::numeric_limits<float>::quiet_NaN();
@@ -344,14 +344,22 @@ TEST_CASE("a NaN inside the network names the layer that produced it") {
     const sn::Matrix<float> X = sn::Matrix<float>::Ones(2, 8);
     const sn::Labels y = sn::Labels::Zero(8);
     CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 4}),
-                         "scratchnet::fit: the output of layer 2 (Dense<4,3>) holds NaN or infinity in epoch 1, batch "
-                         "1 of 2 (try a smaller learning rate)",
-                         sn::TrainingError);
+                         "scratchnet::fit: parameter 19 (layer 2, Dense<4,3>) is NaN or infinite before training",
+                         std::invalid_argument);
     Net inf_input(1);
     sn::Matrix<float> Xinf = X;
     Xinf(0, 5) = std::numeric_limits<float>::infinity();
     CHECK_THROWS_WITH_AS(sn::fit(inf_input, sgd, Xinf, y, {.epochs = 1, .batch_size = 4, .shuffle = false}),
-                         doctest::Contains("layer 0 (Dense<2,4>) holds NaN or infinity in epoch 1, batch 2 of 2"),
+                         "scratchnet::fit: the inputs of sample 5 hold NaN or infinity (found in epoch 1, batch 2 of "
+                         "2); clean the data",
+                         sn::TrainingError);
+    using Mse = sn::Network<sn::Dense<2, 4>, sn::ReLU, sn::Dense<4, 3>, sn::Identity, sn::MeanSquaredError>;
+    Mse wild(1);
+    sn::SGD huge{1e30f};
+    CHECK_THROWS_WITH_AS(sn::fit(wild, huge, X, sn::Matrix<float>(sn::Matrix<float>::Ones(3, 8)),
+                                 {.epochs = 1, .batch_size = 4, .shuffle = false}),
+                         doctest::Contains("holds NaN or infinity in epoch 1, batch 2 of 2 (the data are finite: try a "
+                                           "smaller learning rate)"),
                          sn::TrainingError);
 }
 

@@ -156,6 +156,7 @@ struct Sigmoid : ActivationLayer {
 /// f(z) = max(z, 0),  f'(z) = [a > 0].
 struct ReLU : ActivationLayer {
     static constexpr Init init_before = Init::he;  // it zeroes half of its inputs' variance
+    static constexpr bool kinked = true;
     static constexpr const char* name() { return "ReLU"; }
     template <class T>
     static void forward(Matrix<T>& A) { A = A.cwiseMax(T(0)); }
@@ -177,6 +178,7 @@ struct BasicLeakyReLU : ActivationLayer {
     static_assert(Slope > 0 && Slope < 1, "scratchnet::LeakyReLU<Slope>: the slope must lie in (0, 1)");
     static constexpr double slope = Slope;
     static constexpr Init init_before = Init::he;
+    static constexpr bool kinked = true;
     static std::string name() {
         char buf[40];
         std::snprintf(buf, sizeof buf, "LeakyReLU<%.15g>", Slope);

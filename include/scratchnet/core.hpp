@@ -27,6 +27,10 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 /// Class labels, one per sample.
 using Labels = Eigen::VectorXi;
 
+/// Images kept as bytes (features x samples, 0..255): a quarter of the memory of
+/// floats; fit() and evaluate() scale them to [0, 1] as each batch is gathered.
+using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+
 /// The library's random generator: the 64-bit Mersenne Twister, bit for bit the
 /// sequence the standard specifies for std::mt19937_64 (its 10000th output from
 /// the default seed is 9981545732273789042), written here so that <random> (a

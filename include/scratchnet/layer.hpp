@@ -20,6 +20,12 @@
 //   static constexpr Init init_before          what initialisation a parameter layer
 //                                              right before it should use (default
 //                                              Init::glorot; ReLU says Init::he)
+//   static constexpr bool kinked               true: its derivative jumps where an
+//                                              output changes sign (ReLU, LeakyReLU,
+//                                              PReLU). gradient_check then watches
+//                                              the signs of its outputs, since a
+//                                              difference across a kink is no
+//                                              derivative (default false)
 //   template <class T> using bind = ...        the BOUND layer the network stores for
 //                                              scalar T (default: the spec itself)
 //
@@ -167,6 +173,14 @@ constexpr Init init_before() {
         return L::init_before;
     else
         return Init::glorot;
+}
+
+template <class L>
+constexpr bool is_kinked() {
+    if constexpr (requires { { L::kinked } -> std::convertible_to<bool>; })
+        return L::kinked;
+    else
+        return false;
 }
 
 template <class L, class T>

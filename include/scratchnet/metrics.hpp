@@ -1,23 +1,42 @@
 #pragma once
-// Judging a trained network: evaluate() (mean loss and accuracy), accuracy(),
-// confusion_matrix(). All take a const network and work through it in blocks of
+// Judging a trained network: evaluate() (mean loss and accuracy, or for a
+// regression network MSE, MAE and R^2), accuracy(), confusion_matrix(). All take a const network and work through it in blocks of
 // columns with their own workspace, so they are safe to call concurrently.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/task.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace scratchnet {
 
+/// evaluate() of a classifier (Task::classification or Task::binary).
 struct Evaluation {
     double loss = 0.0;      ///< mean loss per sample
-    double accuracy = 0.0;  ///< fraction of samples whose argmax output is the true class
+    double accuracy = 0.0;  ///< fraction of samples whose predicted class is the true class
 };
+
+/// evaluate() of a regression network: no accuracy, the usual error figures.
+struct RegressionEvaluation {
+    double loss = 0.0;  ///< mean loss per sample
+    double mse = 0.0;   ///< mean of (prediction - target)^2 over all outputs and samples
+    double mae = 0.0;   ///< mean of |prediction - target|, likewise
+    /// Coefficient of determination 1 - SS_res / SS_tot of each output, averaged
+    /// over the outputs (scikit-learn's r2_score); an output whose targets are all
+    /// equal counts 1 when predicted exactly, else 0.
+    double r2 = 0.0;
+};
+
+/// What evaluate() returns for network type Net.
+template <class Net>
+using EvaluationOf = std::conditional_t<Net::task == Task::regression, RegressionEvaluation, Evaluation>;
 
 namespace detail {
 
@@ -30,10 +49,10 @@ struct Subset {
 /// Calls f(P, targets_block, loss_sum) for consecutive blocks of up to `block`
 /// samples of the subset (in inference mode: a fresh workspace's pass).
 template <class Net, class Inputs, class Targets, class F>
-void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Subset subset = {},
-                    Index block = 1024) {
+void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, const std::string& who,
+                    Subset subset = {}, Index block = 1024) {
     using T = typename Net::Scalar;
-    check_data<Net>(X, Y, "scratchnet::evaluate");
+    check_data<Net>(X, Y, who);
     const Index n = subset.indices != nullptr ? subset.size : sample_count(X);
     typename Net::Workspace ws;
     Matrix<T> Xb, Yb;
@@ -52,36 +71,89 @@ void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, Su
     }
 }
 
+/// Sums for MSE, MAE and R^2 over blocks of predictions and targets; SS_tot of
+/// each output by Welford's update (no cancellation for targets far from 0).
+struct RegressionSums {
+    double squared = 0, absolute = 0;
+    Index count = 0;
+    std::vector<double> mean, m2, residual;  // per output
+
+    template <class DP, class DY>
+    void add(const Eigen::MatrixBase<DP>& P, const Eigen::MatrixBase<DY>& Y) {
+        const auto outputs = static_cast<std::size_t>(P.rows());
+        if (mean.empty()) mean.assign(outputs, 0.0), m2.assign(outputs, 0.0), residual.assign(outputs, 0.0);
+        for (Index j = 0; j < P.cols(); ++j) {
+            ++count;
+            for (std::size_t i = 0; i < outputs; ++i) {
+                const auto r = static_cast<Index>(i);
+                const double y = static_cast<double>(Y(r, j)), e = static_cast<double>(P(r, j)) - y;
+                squared += e * e;
+                absolute += std::abs(e);
+                residual[i] += e * e;
+                const double d = y - mean[i];
+                mean[i] += d / static_cast<double>(count);
+                m2[i] += d * (y - mean[i]);
+            }
+        }
+    }
+
+    RegressionEvaluation finish(double loss_sum) const {
+        const auto n = static_cast<double>(count), values = n * static_cast<double>(mean.size());
+        double r2 = 0.0;
+        for (std::size_t i = 0; i < mean.size(); ++i)
+            r2 += m2[i] > 0 ? 1.0 - residual[i] / m2[i] : (residual[i] == 0 ? 1.0 : 0.0);
+        return {loss_sum / n, squared / values, absolute / values, r2 / static_cast<double>(mean.size())};
+    }
+};
+
 /// evaluate() over the samples of `subset`.
 template <class Net, class Inputs, class Targets>
-Evaluation evaluate_subset(const Net& net, const Inputs& X, const Targets& Y, Subset subset) {
+EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets& Y, Subset subset,
+                                  const std::string& who = "scratchnet::evaluate") {
     double loss = 0.0;
-    Index correct = 0;
-    for_each_block(
-        net, X, Y,
-        [&](const auto& P, const auto& Yb, auto loss_sum) {
-            loss += static_cast<double>(loss_sum);
-            for (Index j = 0; j < P.cols(); ++j) correct += argmax_col(P, j) == argmax_col(Yb, j) ? 1 : 0;
-        },
-        subset);
-    const auto n = static_cast<double>(subset.indices != nullptr ? subset.size : sample_count(X));
-    return {loss / n, static_cast<double>(correct) / n};
+    if constexpr (Net::task == Task::regression) {
+        RegressionSums sums;
+        for_each_block(
+            net, X, Y,
+            [&](const auto& P, const auto& Yb, auto loss_sum) {
+                loss += static_cast<double>(loss_sum);
+                sums.add(P, Yb);
+            },
+            who, subset);
+        return sums.finish(loss);
+    } else {
+        Index correct = 0;
+        for_each_block(
+            net, X, Y,
+            [&](const auto& P, const auto& Yb, auto loss_sum) {
+                loss += static_cast<double>(loss_sum);
+                for (Index j = 0; j < P.cols(); ++j)
+                    correct += predicted_class<Net::task>(P, j) == predicted_class<Net::task>(Yb, j) ? 1 : 0;
+            },
+            who, subset);
+        const auto n = static_cast<double>(subset.indices != nullptr ? subset.size : sample_count(X));
+        return {loss / n, static_cast<double>(correct) / n};
+    }
 }
 
 }  // namespace detail
 
-/// Mean loss and accuracy of `net` on inputs X (Matrix<T> or ByteMatrix, one
-/// sample per column) against targets Y (one-hot Matrix<T> or Labels).
+/// How `net` does on inputs X (one sample per column: a Matrix<T>, a ByteMatrix,
+/// or any Eigen expression of them) against targets Y (a Matrix<T> of targets, or
+/// Labels for a classifier): an Evaluation (mean loss, accuracy) for a classifier,
+/// a RegressionEvaluation (mean loss, MSE, MAE, R^2) for a regression network.
 /// Runs in inference mode (Dropout off) whatever the network was last used for.
 template <class Net, class Inputs, class Targets>
-Evaluation evaluate(const Net& net, const Inputs& X, const Targets& Y) {
+EvaluationOf<Net> evaluate(const Net& net, const Inputs& X, const Targets& Y) {
     return detail::evaluate_subset(net, X, Y, {});
 }
 
-/// Fraction of samples classified correctly.
+/// Fraction of samples classified correctly (binary networks: p >= 0.5 is class 1).
 template <class Net, class Inputs, class Targets>
 double accuracy(const Net& net, const Inputs& X, const Targets& Y) {
-    return evaluate(net, X, Y).accuracy;
+    static_assert(Net::task != Task::regression,
+                  "scratchnet::accuracy: a regression network has no accuracy; evaluate() gives its MSE, MAE and R^2");
+    return detail::evaluate_subset(net, X, Y, {}, "scratchnet::accuracy").accuracy;
 }
 
 /// Fraction of entries where two label vectors agree.
@@ -111,13 +183,20 @@ inline Eigen::MatrixXi confusion_matrix(const Labels& predicted, const Labels& t
     return C;
 }
 
-/// Confusion matrix of `net` on (X, y); classes = the network's outputs.
+/// Confusion matrix of `net` on (X, y); classes = Net::class_count (the outputs,
+/// or 2 for a binary network).
 template <class Net, class Inputs>
 Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& y) {
-    Eigen::MatrixXi C = Eigen::MatrixXi::Zero(Net::output_size, Net::output_size);
-    detail::for_each_block(net, X, y, [&](const auto& P, const auto& Yb, auto) {
-        for (Index j = 0; j < P.cols(); ++j) ++C(detail::argmax_col(Yb, j), detail::argmax_col(P, j));
-    });
+    static_assert(Net::task != Task::regression,
+                  "scratchnet::confusion_matrix: a regression network has no classes");
+    Eigen::MatrixXi C = Eigen::MatrixXi::Zero(Net::class_count, Net::class_count);
+    detail::for_each_block(
+        net, X, y,
+        [&](const auto& P, const auto& Yb, auto) {
+            for (Index j = 0; j < P.cols(); ++j)
+                ++C(detail::predicted_class<Net::task>(Yb, j), detail::predicted_class<Net::task>(P, j));
+        },
+        "scratchnet::confusion_matrix");
     return C;
 }
 

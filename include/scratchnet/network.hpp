@@ -13,8 +13,10 @@
 #include "scratchnet/detail/plan.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/losses.hpp"
+#include "scratchnet/task.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -40,6 +42,27 @@ template <class L>
 inline constexpr bool is_dense_spec = false;
 template <Index In, Index Out>
 inline constexpr bool is_dense_spec<Dense<In, Out, void>> = true;
+
+/// Library layers whose outputs are not probabilities: a loss that takes logs
+/// of its predictions cannot follow them.
+template <class L>
+inline constexpr bool gives_scores = is_dense_spec<L> || std::is_same_v<L, Identity> || std::is_same_v<L, ReLU> ||
+                                     std::is_same_v<L, Tanh>;
+
+template <class Last, class L>
+constexpr bool check_loss_input() {
+    constexpr bool takes_logs = std::is_same_v<L, CrossEntropy> || std::is_same_v<L, BinaryCrossEntropy>;
+    static_assert(!(takes_logs && gives_scores<Last>),
+                  "scratchnet::Network: CrossEntropy and BinaryCrossEntropy take the log of probabilities: "
+                  "end the network in Softmax (CrossEntropy) or Sigmoid (BinaryCrossEntropy), not in raw scores");
+    return true;
+}
+
+/// A number no other network object has had: optimizers tell networks apart by it.
+inline std::uint64_t next_network_id() {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
+}
 }  // namespace detail
 
 template <class T, class... Parts>
@@ -77,8 +100,15 @@ private:
     template <std::size_t I>
     using layer_t = std::tuple_element_t<I, typename Pack::layers>;
     static constexpr bool fused = FusedGradient<spec_t<depth - 1>, LossType>::value;
+    static_assert(detail::check_loss_input<spec_t<depth - 1>, LossType>());
 
 public:
+    /// What the outputs mean (task.hpp): classification (argmax), binary (one
+    /// output, p >= 0.5 is class 1) or regression (no classes, no accuracy).
+    static constexpr Task task = task_of<spec_t<depth - 1>, LossType, output_size>();
+    /// Classes that Labels may name: outputs, 2 for binary, 0 for regression.
+    static constexpr Index class_count = scratchnet::class_count(task, output_size);
+
     /// Every intermediate of one pass. Sized on first use per batch size; reusing
     /// one workspace at a fixed batch size allocates nothing.
     struct Workspace {
@@ -94,6 +124,11 @@ public:
         /// output holds a NaN or an infinity (-1: none). One read of each output.
         bool check_finite = false;
         int nonfinite_layer = -1;
+        /// When set, forward() folds the signs of every kinked layer's outputs
+        /// (layer.hpp) into kink_signature: two passes that agree on it took the
+        /// same side of every kink. For gradient_check.
+        bool record_kinks = false;
+        std::uint64_t kink_signature = 0;
     };
 
     /// Builds the network and draws its weights from `seed`: same seed, same weights.
@@ -105,7 +140,8 @@ public:
     explicit BasicNetwork(Rng& rng) : BasicNetwork() { initialize(rng); }
 
     BasicNetwork(const BasicNetwork& other)
-        : params_(other.params_), grads_(other.grads_), layers_(other.layers_), training_passes_(other.training_passes_) {
+        : params_(other.params_), grads_(other.grads_), layers_(other.layers_), training_passes_(other.training_passes_),
+          id_(detail::next_network_id()) {
         attach();
     }
     BasicNetwork& operator=(const BasicNetwork& other) {
@@ -134,15 +170,18 @@ public:
 
     // -- the course's interface --------------------------------------------------
 
-    /// Output for a batch X (input_size x B). X must stay alive until backward().
+    /// Output for a batch X (input_size x B). The network keeps a copy of X for
+    /// backward() (one copy of the batch; no allocation after the first call at a
+    /// batch size), so X may be a temporary.
     /// Inference by default; Mode::training makes Dropout drop, with a fresh random
     /// stream on each call (counted by this network: the same calls on two networks
     /// built alike give the same masks).
     const Matrix<T>& forward(const Matrix<T>& X, Mode mode = Mode::inference) {
         ws_.pass = mode == Mode::training ? Pass::training(detail::mix64(++training_passes_)) : Pass{};
-        return forward(Batch(X.data(), X.rows(), X.cols()), ws_);
+        check_inputs(Batch(X.data(), X.rows(), X.cols()), "forward");
+        input_ = X;
+        return forward(Batch(input_.data(), input_.rows(), input_.cols()), ws_);
     }
-    const Matrix<T>& forward(const Matrix<T>&&, Mode = Mode::inference) = delete;  // backward() would read a dead temporary
 
     /// Mean loss over the batch; also leaves the forward pass ready for backward(Y).
     /// The mode as for forward(); train_step() uses Mode::training.
@@ -151,7 +190,6 @@ public:
         check_targets(Y.rows(), Y.cols(), ws_, "loss");
         return LossType::sum(P, Y) / static_cast<T>(X.cols());
     }
-    T loss(const Matrix<T>&&, const Matrix<T>&, Mode = Mode::inference) = delete;
 
     /// Gradient of the mean loss for the last forward() into gradients(), in that
     /// forward's mode (with its dropout masks).
@@ -162,13 +200,35 @@ public:
                  grads_.data(), T(1) / static_cast<T>(ws_.batch));
     }
 
-    /// Most likely class of each column (argmax of the output). Thread-safe.
+    /// Predicted class of each column, in inference mode: the argmax of the outputs,
+    /// or for a one-output binary network 1 where p >= 0.5. A regression network
+    /// has no classes: use outputs(). Thread-safe.
     Labels predict(const Matrix<T>& X) const {
         Workspace ws;
         Labels out;
         predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
         return out;
     }
+
+    /// The network's outputs for X (output_size x B) in inference mode: class
+    /// probabilities for a classifier, p(class 1) for a binary network, the
+    /// predicted values for a regression network. Thread-safe.
+    Matrix<T> outputs(const Matrix<T>& X) const {
+        Workspace ws;
+        return forward(Batch(X.data(), X.rows(), X.cols()), ws);
+    }
+
+    /// outputs() of a classifier, under the name scikit-learn and Keras users look for.
+    Matrix<T> predict_proba(const Matrix<T>& X) const {
+        static_assert(task != Task::regression,
+                      "scratchnet::Network::predict_proba: a regression network gives values, not probabilities: "
+                      "call outputs(X)");
+        return outputs(X);
+    }
+
+    /// Tells network objects apart (optimizers keep state for one network): a
+    /// copy gets a new id; assignment keeps the target's.
+    std::uint64_t id() const { return id_; }
 
     /// All parameters, layer by layer (W column-major, then b): writable.
     Eigen::Map<Vector<T>> parameters() { return {params_.data(), params_.size()}; }
@@ -233,6 +293,7 @@ public:
         ws.input = X.data();
         ws.batch = X.cols();
         ws.nonfinite_layer = -1;
+        ws.kink_signature = 0;
         [&]<std::size_t... Is>(std::index_sequence<Is...>) {
             (forward_layer<Is>(ws), ...);
         }(std::make_index_sequence<depth>{});
@@ -296,9 +357,12 @@ public:
 
     /// predict() without allocation once `ws` and `out` have the batch's size.
     void predict(const Batch& X, Workspace& ws, Labels& out) const {
+        static_assert(task != Task::regression,
+                      "scratchnet::Network::predict: a regression network (see Task) has no classes to predict: "
+                      "call outputs(X) for its values");
         const Matrix<T>& P = forward(X, ws);
         out.resize(P.cols());
-        for (Index j = 0; j < P.cols(); ++j) P.col(j).maxCoeff(&out[j]);
+        for (Index j = 0; j < P.cols(); ++j) out[j] = static_cast<int>(detail::predicted_class<task>(P, j));
     }
 
 private:
@@ -359,6 +423,20 @@ private:
             }
         }
         note_nonfinite<I>(A, ws);
+        if constexpr (detail::is_kinked<spec_t<I>>()) {
+            if (ws.record_kinks) note_signs(A, ws);
+        }
+    }
+
+    static void note_signs(const Matrix<T>& A, Workspace& ws) {
+        std::uint64_t word = 0;
+        for (Index i = 0; i < A.size(); ++i) {
+            word = (word << 1) | (A.data()[i] > T(0) ? 1U : 0U);
+            if (i % 64 == 63 || i + 1 == A.size()) {
+                ws.kink_signature = detail::mix64(ws.kink_signature ^ word);
+                word = 0;
+            }
+        }
     }
 
     template <std::size_t I>
@@ -424,7 +502,9 @@ private:
     Vector<T> grads_;
     typename Pack::layers layers_;
     Workspace ws_;
+    Matrix<T> input_;  // the course API's copy of the batch of the last forward()
     std::uint64_t training_passes_ = 0;  // names the random stream of forward(X, Mode::training)
+    std::uint64_t id_ = detail::next_network_id();
 };
 
 /// The float network of the public contract: Network<Dense<784,128>, ReLU, ..., CrossEntropy>.

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -30,6 +31,27 @@ struct ScalarState {
         if (v->size() != size) *v = Vector<T>::Zero(size);
         return *v;
     }
+};
+
+/// Which network an optimizer's state belongs to. The first step binds it; a step
+/// on another network (another id(), also a copy of the first) throws rather than
+/// apply the first network's velocity or moments to it. reset() unbinds.
+class StateOwner {
+public:
+    template <class Net>
+    void bind(const Net& net, const char* who) {
+        if constexpr (requires { net.id(); }) {
+            if (id_ != 0 && id_ != net.id())
+                throw std::logic_error(std::string("scratchnet::") + who +
+                                       ": this optimizer holds the state of another network; use one optimizer per "
+                                       "network, or call reset() to start afresh");
+            id_ = net.id();
+        }
+    }
+    void reset() { id_ = 0; }
+
+private:
+    std::uint64_t id_ = 0;
 };
 
 inline void check_rate(const char* who, double value, const char* what) {
@@ -112,8 +134,10 @@ public:
     using range_update = Momentum;  // see RangeOptimizer
     explicit Momentum(MomentumOptions options) : o_(options) {
         detail::check_rate("Momentum", o_.learning_rate, "learning rate");
-        detail::check_rate("Momentum", o_.momentum, "momentum");
         detail::check_rate("Momentum", o_.weight_decay, "weight decay");
+        if (!(o_.momentum >= 0 && o_.momentum < 1))  // at 1 and above the velocity never decays: it diverges
+            throw std::invalid_argument("scratchnet::Momentum: momentum must lie in [0, 1), got " +
+                                        std::to_string(o_.momentum));
     }
     explicit Momentum(float learning_rate, float momentum = 0.9f, bool nesterov = false)
         : Momentum(MomentumOptions{learning_rate, momentum, nesterov, 0.0f}) {}
@@ -124,7 +148,8 @@ public:
         update(net, 0, Net::parameter_count);
     }
     template <class Net>
-    void begin_step(Net&) {
+    void begin_step(Net& net) {
+        owner_.bind(net, "Momentum");
         state_.get<typename Net::Scalar>(Net::parameter_count);
     }
     template <class Net>
@@ -141,6 +166,11 @@ public:
         else
             theta -= lr * v;
     }
+    /// Forgets the velocity; the next step may be on any network.
+    void reset() {
+        state_ = {};
+        owner_.reset();
+    }
     const MomentumOptions& options() const { return o_; }
     float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) { detail::check_rate("Momentum", lr, "learning rate"); o_.learning_rate = lr; }
@@ -148,6 +178,7 @@ public:
 private:
     MomentumOptions o_;
     detail::ScalarState state_;
+    detail::StateOwner owner_;
 };
 
 struct AdamOptions {
@@ -181,9 +212,10 @@ public:
         update(net, 0, Net::parameter_count);
     }
     template <class Net>
-    void begin_step(Net&) {
+    void begin_step(Net& net) {
         using T = typename Net::Scalar;
-        if (Net::parameter_count != size_) {  // a new network: start the moments afresh
+        owner_.bind(net, "Adam");
+        if (Net::parameter_count != size_) {  // the first step (or one after reset())
             size_ = Net::parameter_count;
             t_ = 0;
         }
@@ -212,6 +244,14 @@ public:
         v = b2 * v + (T(1) - b2) * (g + lambda * theta).cwiseAbs2();
         theta.array() -= lr * m.array() / (v.array().sqrt() + eps);
     }
+    /// Forgets the moments and the step count; the next step may be on any network.
+    void reset() {
+        m_ = {};
+        v_ = {};
+        size_ = -1;
+        t_ = 0;
+        owner_.reset();
+    }
     const AdamOptions& options() const { return o_; }
     float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) { detail::check_rate("Adam", lr, "learning rate"); o_.learning_rate = lr; }
@@ -219,6 +259,7 @@ public:
 private:
     AdamOptions o_;
     detail::ScalarState m_, v_;
+    detail::StateOwner owner_;
     Index size_ = -1;
     double step_rate_ = 0, step_epsilon_ = 0;  // this step's rate and epsilon (begin_step)
     long t_ = 0;
@@ -259,8 +300,9 @@ public:
         update(net, 0, Net::parameter_count);
     }
     template <class Net>
-    void begin_step(Net&) {
+    void begin_step(Net& net) {
         using T = typename Net::Scalar;
+        owner_.bind(net, "RMSprop");
         v_.get<T>(Net::parameter_count);
         if (o_.momentum > 0) m_.get<T>(Net::parameter_count);
     }
@@ -282,6 +324,12 @@ public:
             theta.array() -= lr * (g + lambda * theta).array() / (v.array() + eps).sqrt();
         }
     }
+    /// Forgets the mean squares and the velocity; the next step may be on any network.
+    void reset() {
+        v_ = {};
+        m_ = {};
+        owner_.reset();
+    }
     const RMSpropOptions& options() const { return o_; }
     float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) { detail::check_rate("RMSprop", lr, "learning rate"); o_.learning_rate = lr; }
@@ -289,6 +337,7 @@ public:
 private:
     RMSpropOptions o_;
     detail::ScalarState v_, m_;
+    detail::StateOwner owner_;
 };
 
 struct AdamWOptions {
@@ -330,6 +379,8 @@ public:
             net.parameters().segment(begin, end - begin) *= T(1) - T(o_.learning_rate) * T(o_.weight_decay);
         adam_.update(net, begin, end);
     }
+    /// Forgets the moments and the step count; the next step may be on any network.
+    void reset() { adam_.reset(); }
     const AdamWOptions& options() const { return o_; }
     float learning_rate() const { return o_.learning_rate; }
     void set_learning_rate(float lr) {

@@ -15,11 +15,13 @@
 #include "scratchnet/metrics.hpp"
 #include "scratchnet/optimizers.hpp"
 #include "scratchnet/schedules.hpp"
+#include "scratchnet/task.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
@@ -68,7 +70,9 @@ struct FitOptions {
     std::uint64_t seed = 0;     ///< seeds the per-epoch shuffles and Dropout's masks
     bool shuffle = true;
     bool drop_last = false;     ///< drop a final partial batch instead of training on it
-    unsigned threads = 1;       ///< 0: one per hardware thread
+    /// Worker threads: 0 (the default) is one per hardware thread; a request for
+    /// more than the machine has is clamped to that. Results never depend on it.
+    unsigned threads = 0;
     /// Columns per parallel chunk. Results depend on this (how a batch is summed),
     /// never on `threads`.
     Index chunk_size = 64;
@@ -99,9 +103,11 @@ struct FitOptions {
 struct EpochRecord {
     int epoch = 0;                 ///< 1-based
     double loss = 0.0;             ///< mean training loss over the epoch's batches
-    double accuracy = 0.0;         ///< running training accuracy (as the batches were seen)
+    /// Running training accuracy (as the batches were seen); NaN for a regression
+    /// network, which has no accuracy.
+    double accuracy = 0.0;
     std::optional<double> validation_loss;
-    std::optional<double> validation_accuracy;
+    std::optional<double> validation_accuracy;  ///< none for a regression network
     double seconds = 0.0;          ///< training time of the epoch (validation excluded)
     std::optional<double> learning_rate;  ///< the optimizer's rate in this epoch, where it has one
 };
@@ -111,6 +117,10 @@ struct History : std::vector<EpochRecord> {
     int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: none monitored)
     int stopped_epoch = 0;  ///< the epoch after which early stopping ended training (0: it did not)
     bool restored_best = false;  ///< whether the parameters are those of best_epoch
+    unsigned threads = 0;   ///< threads fit() ran on (FitOptions::threads after clamping)
+    /// Parallel tasks (batch chunks, gradient blocks) each of those threads ran:
+    /// shows that the work was spread, not only that the results agree.
+    std::vector<std::size_t> tasks_per_thread;
 };
 
 /// Where fit() is, passed to the per-batch callback.
@@ -128,13 +138,23 @@ struct FitCallbacks {
     std::function<bool(const EpochRecord&)> on_epoch;
 };
 
-/// Validation data for fit(): inputs (Matrix<T> or ByteMatrix) and targets
-/// (one-hot Matrix<T> or Labels), held by reference.
+/// Validation data for fit(): inputs (Matrix<T>, ByteMatrix or another Eigen
+/// matrix) and targets (Matrix<T> or Labels), held by reference, so they must
+/// outlive the fit() call. A temporary (`ValidationData(X, Labels(y.head(50)))`)
+/// does not compile: it would be gone before fit() reads it. Name it first.
 template <class Inputs, class Targets>
-struct ValidationData {
+class ValidationData {
+public:
+    ValidationData(const Inputs& X, const Targets& Y) : inputs(X), targets(Y) {}
+    ValidationData(const Inputs&&, const Targets&) = delete;
+    ValidationData(const Inputs&, const Targets&&) = delete;
+    ValidationData(const Inputs&&, const Targets&&) = delete;
+
     const Inputs& inputs;
     const Targets& targets;
 };
+template <class Inputs, class Targets>
+ValidationData(const Inputs&, const Targets&) -> ValidationData<Inputs, Targets>;
 
 /// One step of mini-batch gradient descent in training mode: forward, loss,
 /// backward, update.
@@ -148,6 +168,18 @@ typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename 
     net.backward(Y);
     optimizer.step(net);
     return loss;
+}
+
+/// train_step() with class labels as targets, encoded as fit() does (one-hot, or
+/// 0/1 for a binary network); the encoding allocates the target matrix.
+template <class Net, class Opt>
+typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X, const Labels& y) {
+    detail::check_data<Net>(X, y, "scratchnet::train_step");
+    Matrix<typename Net::Scalar> Y;
+    std::vector<Index> all(static_cast<std::size_t>(y.size()));
+    std::iota(all.begin(), all.end(), Index{0});
+    detail::gather_targets(y, all.data(), y.size(), Net::output_size, Y);
+    return train_step(net, optimizer, X, Y);
 }
 
 namespace detail {
@@ -210,12 +242,29 @@ public:
         }
         restore_rate();
         restore_best();
+        history_.threads = gradient_.pool().size();
+        for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
         return std::move(history_);
     }
 
 private:
     void check_options() const {
         check_data<Net>(X_, Y_, "scratchnet::fit");
+        if constexpr (has_validation_data)
+            check_data<Net>(validation_.inputs, validation_.targets, "scratchnet::fit (validation data)");
+        // Once, so that a NaN found later is known to come from training itself.
+        const auto theta = net_.parameters();
+        for (Index p = 0; p < theta.size(); ++p)
+            if (!std::isfinite(theta[p])) {
+                const std::size_t layer = Net::layer_of_parameter(p);
+                throw std::invalid_argument("scratchnet::fit: parameter " + std::to_string(p) + " (layer " +
+                                            std::to_string(layer) + ", " + Net::layer_name(layer) +
+                                            ") is NaN or infinite before training");
+            }
+        if (Net::task == Task::regression && o_.early_stopping.patience > 0 &&
+            o_.early_stopping.monitor == Monitor::validation_accuracy)
+            throw std::invalid_argument("scratchnet::fit: early stopping cannot watch the validation accuracy of a "
+                                        "regression network (it has none): use Monitor::validation_loss");
         if (o_.batch_size <= 0)
             throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
                                         std::to_string(o_.batch_size));
@@ -285,7 +334,7 @@ private:
             const Index begin = b * batch_size_;
             const Index m = std::min(batch_size_, n - begin);
             const auto r = batch_gradient(epoch, begin, m);
-            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) throw_nonfinite(r, epoch, b);
+            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) throw_nonfinite(r, epoch, b, begin, m);
             step();  // only now, with the batch known to be finite, do the parameters move
             loss_sum += static_cast<double>(r.loss_sum);
             correct += r.correct;
@@ -296,7 +345,8 @@ private:
         }
         record.seconds = monotonic_seconds() - start;
         record.loss = loss_sum / static_cast<double>(seen);
-        record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+        record.accuracy = Net::task == Task::regression ? std::numeric_limits<double>::quiet_NaN()
+                                                        : static_cast<double>(correct) / static_cast<double>(seen);
         return go_on;
     }
 
@@ -311,10 +361,22 @@ private:
             Pass::training(epoch_stream(o_.seed, epoch), begin));
     }
 
-    [[noreturn]] void throw_nonfinite(const typename Gradient::Result& r, int epoch, Index b) {
+    /// Names the cause: a sample whose inputs or targets are not finite (looked for
+    /// only now, so finite data cost nothing), else the learning rate's likely part.
+    [[noreturn]] void throw_nonfinite(const typename Gradient::Result& r, int epoch, Index b, Index begin, Index m) {
         gradient_.sum(net_, [](Index, Index) {});  // the whole gradient, for whoever inspects it
-        const std::string where = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
-                                  std::to_string(batches_) + " (try a smaller learning rate)";
+        const std::string batch = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
+                                  std::to_string(batches_);
+        const Index* idx = order_.data() + begin;
+        if (const Index k = first_nonfinite_sample(X_, idx, m); k >= 0)
+            throw TrainingError("scratchnet::fit: the inputs of sample " + std::to_string(k) +
+                                " hold NaN or infinity (found" + batch + "); clean the data");
+        if constexpr (!LabelData<Targets>) {
+            if (const Index k = first_nonfinite_sample(Y_, idx, m); k >= 0)
+                throw TrainingError("scratchnet::fit: the targets of sample " + std::to_string(k) +
+                                    " hold NaN or infinity (found" + batch + "); clean the data");
+        }
+        const std::string where = batch + " (the data are finite: try a smaller learning rate)";
         if (r.nonfinite_layer >= 0)
             throw TrainingError("scratchnet::fit: the output of layer " + std::to_string(r.nonfinite_layer) + " (" +
                                 Net::layer_name(static_cast<std::size_t>(r.nonfinite_layer)) +
@@ -348,14 +410,15 @@ private:
     }
 
     void validate(EpochRecord& record) const {
-        std::optional<Evaluation> e;
+        std::optional<EvaluationOf<Net>> e;
         if constexpr (has_validation_data)
-            e = evaluate(net_, validation_.inputs, validation_.targets);
+            e = evaluate_subset(net_, validation_.inputs, validation_.targets, {}, "scratchnet::fit (validation data)");
         else if (!held_out_.empty())
-            e = evaluate_subset(net_, X_, Y_, Subset{held_out_.data(), static_cast<Index>(held_out_.size())});
+            e = evaluate_subset(net_, X_, Y_, Subset{held_out_.data(), static_cast<Index>(held_out_.size())},
+                                "scratchnet::fit (validation split)");
         if (e) {
             record.validation_loss = e->loss;
-            record.validation_accuracy = e->accuracy;
+            if constexpr (Net::task != Task::regression) record.validation_accuracy = e->accuracy;
         }
     }
 
@@ -415,9 +478,11 @@ private:
 
 }  // namespace detail
 
-/// Trains `net` with `optimizer` on inputs X (Matrix<T> or ByteMatrix, one sample per
-/// column) and targets Y (one-hot Matrix<T> or Labels), in training mode (Dropout
-/// drops). Same seed, same result, for any thread count.
+/// Trains `net` with `optimizer` on inputs X (one sample per column: Matrix<T>,
+/// ByteMatrix, or any Eigen expression such as X.leftCols(n) or a Map over the
+/// caller's buffer) and targets Y (a Matrix<T> of targets, or Labels: one-hot
+/// encoded, or 0/1 for a binary network), in training mode (Dropout drops).
+/// Same seed, same result, for any thread count.
 template <class Net, class Opt, class Inputs, class Targets>
 History fit(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const FitOptions& options = {},
             const FitCallbacks& callbacks = {}) {

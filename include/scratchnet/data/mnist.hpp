@@ -6,12 +6,12 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/idx.hpp"
-#include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/path.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -67,7 +67,12 @@ inline Labels read_mnist_labels(const Path& path, int classes = 10, const IdxOpt
 /// One-hot matrix (classes x N) of integer labels.
 template <class T = float>
 Matrix<T> one_hot(const Labels& labels, Index classes) {
-    detail::check_targets(labels, classes, "scratchnet::one_hot");
+    if (classes <= 0)
+        throw std::invalid_argument("scratchnet::one_hot: classes must be positive, got " + std::to_string(classes));
+    for (Index i = 0; i < labels.size(); ++i)
+        if (labels[i] < 0 || labels[i] >= classes)
+            throw std::invalid_argument("scratchnet::one_hot: label " + std::to_string(labels[i]) + " of sample " +
+                                        std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
     Matrix<T> Y = Matrix<T>::Zero(classes, labels.size());
     for (Index j = 0; j < labels.size(); ++j) Y(labels[j], j) = T(1);
     return Y;

@@ -29,6 +29,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
+#include "scratchnet/task.hpp"
 #include "scratchnet/detail/batch_source.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/detail/thread_pool.hpp"
@@ -50,7 +51,7 @@ class BatchGradient {
 public:
     struct Result {
         T loss_sum = 0;    // loss summed over the batch's samples
-        Index correct = 0; // samples whose argmax output matches the target's argmax
+        Index correct = 0; // samples whose predicted class is the target's (0 for regression)
         int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
 
@@ -59,7 +60,7 @@ public:
 
     /// split_rows: split layer 0 by rows (only where kCanSplitRows) rather than by samples.
     BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = false)
-        : pool_(threads), chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows) {
+        : chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows), pool_(threads) {
         if (split_rows && !kCanSplitRows)
             throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
                                         "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +
@@ -179,7 +180,9 @@ private:
     static void tally(Chunk& c, const Matrix<T>& P, const Batch& Y, T loss_sum) {
         c.loss_sum = loss_sum;
         c.correct = 0;
-        for (Index j = 0; j < P.cols(); ++j) c.correct += argmax_col(P, j) == argmax_col(Y, j) ? 1 : 0;
+        if constexpr (Net::task != Task::regression)
+            for (Index j = 0; j < P.cols(); ++j)
+                c.correct += predicted_class<Net::task>(P, j) == predicted_class<Net::task>(Y, j) ? 1 : 0;
     }
 
     /// Points current_[k] at the workspace of chunk k of a batch of `batch`. A
@@ -330,7 +333,6 @@ private:
         return partial_.emplace_back(std::pair{k, n}, Chunk{}).second;
     }
 
-    ThreadPool pool_;
     Index chunk_;
     bool check_finite_;
     bool split_rows_;
@@ -340,6 +342,7 @@ private:
     FirstLayer* first_now_ = nullptr;
     std::vector<Chunk*> current_;
     std::size_t chunks_ = 0;  // chunks of the last compute()
+    ThreadPool pool_;  // last: destroyed (its workers joined) before the buffers its tasks use
 };
 
 }  // namespace scratchnet::detail

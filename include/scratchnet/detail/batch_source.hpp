@@ -2,85 +2,146 @@
 // Gathering a mini-batch: copy the columns named by a list of sample indices into a
 // preallocated batch matrix, converting as needed. Data sets are never copied or
 // reordered as a whole; only indices are shuffled.
+//
+// A data set is any Eigen expression with one sample per column: a Matrix, a
+// ByteMatrix, a Map over a user's buffer, X.leftCols(n). Targets are the same,
+// or class labels: any int column vector (Labels, y.head(n)).
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/task.hpp"
 
+#include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
-namespace scratchnet {
+namespace scratchnet::detail {
 
-/// Images kept as bytes (features x samples, 0..255): a quarter of the memory of
-/// floats; scaled to [0, 1] as each batch is gathered.
-using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+/// An Eigen matrix, map, block or expression (VectorBlock and friends derive
+/// from DenseBase of another type, so this asks for the members, not the base).
+template <class D>
+concept EigenData = requires(const D& d) {
+    typename D::Scalar;
+    D::ColsAtCompileTime;
+    d.rows();
+    d.cols();
+    d.col(0);
+};
 
-namespace detail {
+/// Class labels: an int column vector.
+template <class D>
+concept LabelData = EigenData<D> && std::same_as<typename D::Scalar, int> && D::ColsAtCompileTime == 1;
 
-template <class T>
-void gather_inputs(const Matrix<T>& X, const Index* idx, Index n, Matrix<T>& out) {
+/// Inputs or targets of floating-point or byte values.
+template <class D>
+concept ValueData = EigenData<D> && (std::floating_point<typename D::Scalar> ||
+                                     std::same_as<typename D::Scalar, std::uint8_t>);
+
+template <class D>
+constexpr bool check_inputs_type() {
+    static_assert(ValueData<D>,
+                  "scratchnet: inputs must be an Eigen matrix or expression of float, double or uint8_t "
+                  "(ByteMatrix), one sample per column");
+    return true;
+}
+
+template <class D>
+constexpr bool check_targets_type() {
+    static_assert(ValueData<D> || LabelData<D>,
+                  "scratchnet: targets must be an Eigen matrix of float or double (outputs x samples) "
+                  "or class labels (Labels, an int vector)");
+    return true;
+}
+
+template <class D, class T>
+void gather_inputs(const D& X, const Index* idx, Index n, Matrix<T>& out) {
+    static_assert(check_inputs_type<D>());
     out.resize(X.rows(), n);
-    for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]);
+    if constexpr (std::is_same_v<typename D::Scalar, std::uint8_t>) {
+        constexpr T scale = T(1) / T(255);
+        for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]).template cast<T>() * scale;
+    } else {
+        for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]).template cast<T>();
+    }
 }
 
-template <class T>
-void gather_inputs(const ByteMatrix& X, const Index* idx, Index n, Matrix<T>& out) {
-    out.resize(X.rows(), n);
-    constexpr T scale = T(1) / T(255);
-    for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]).template cast<T>() * scale;
+/// Targets of the chosen samples for a network with `outputs` outputs: copied, or
+/// from labels one-hot encoded (several outputs) or as 0/1 (one output, binary).
+/// Label ranges are checked up front by check_targets.
+template <class D, class T>
+void gather_targets(const D& Y, const Index* idx, Index n, Index outputs, Matrix<T>& out) {
+    static_assert(check_targets_type<D>());
+    if constexpr (LabelData<D>) {
+        if (outputs == 1) {
+            out.resize(1, n);
+            for (Index j = 0; j < n; ++j) out(0, j) = T(Y[idx[j]]);
+        } else {
+            out.setZero(outputs, n);
+            for (Index j = 0; j < n; ++j) out(Y[idx[j]], j) = T(1);
+        }
+    } else {
+        out.resize(Y.rows(), n);
+        for (Index j = 0; j < n; ++j) out.col(j) = Y.col(idx[j]).template cast<T>();
+    }
 }
 
-template <class T>
-void gather_targets(const Matrix<T>& Y, const Index* idx, Index n, Index /*classes*/, Matrix<T>& out) {
-    out.resize(Y.rows(), n);
-    for (Index j = 0; j < n; ++j) out.col(j) = Y.col(idx[j]);
+template <class D>
+Index sample_count(const D& M) {
+    if constexpr (LabelData<D>)
+        return M.size();
+    else
+        return M.cols();
 }
 
-/// One-hot encodes the labels of the chosen samples (ranges checked up front).
-template <class T>
-void gather_targets(const Labels& y, const Index* idx, Index n, Index classes, Matrix<T>& out) {
-    out.setZero(classes, n);
-    for (Index j = 0; j < n; ++j) out(y[idx[j]], j) = T(1);
-}
-
-template <class T>
-Index sample_count(const Matrix<T>& M) { return M.cols(); }
-inline Index sample_count(const ByteMatrix& M) { return M.cols(); }
-inline Index sample_count(const Labels& y) { return y.size(); }
-
-template <class T>
-Index feature_count(const Matrix<T>& M) { return M.rows(); }
-inline Index feature_count(const ByteMatrix& M) { return M.rows(); }
-
-/// Throws unless targets fit a network with `classes` outputs.
-template <class T>
-void check_targets(const Matrix<T>& Y, Index classes, const char* who) {
-    if (Y.rows() != classes)
-        throw std::invalid_argument(std::string(who) + ": targets have " + std::to_string(Y.rows()) +
-                                    " rows but the network has " + std::to_string(classes) + " outputs");
-}
-inline void check_targets(const Labels& y, Index classes, const char* who) {
-    for (Index i = 0; i < y.size(); ++i)
-        if (y[i] < 0 || y[i] >= classes)
-            throw std::invalid_argument(std::string(who) + ": label " + std::to_string(y[i]) + " of sample " +
-                                        std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
+/// Throws unless targets fit network Net.
+template <class Net, class D>
+void check_targets(const D& Y, const std::string& who) {
+    static_assert(check_targets_type<D>());
+    if constexpr (LabelData<D>) {
+        static_assert(Net::task != Task::regression,
+                      "scratchnet: a regression network (see Task) trains on a matrix of target values "
+                      "(outputs x samples), not on class labels");
+        constexpr Index classes = class_count(Net::task, Net::output_size);
+        for (Index i = 0; i < Y.size(); ++i)
+            if (Y[i] < 0 || Y[i] >= classes)
+                throw std::invalid_argument(who + ": label " + std::to_string(Y[i]) + " of sample " +
+                                            std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
+    } else {
+        if (Y.rows() != Net::output_size)
+            throw std::invalid_argument(who + ": targets have " + std::to_string(Y.rows()) +
+                                        " rows but the network has " + std::to_string(Net::output_size) + " outputs");
+    }
 }
 
 /// Throws unless inputs X and targets Y form a non-empty data set for Net.
 template <class Net, class Inputs, class Targets>
 void check_data(const Inputs& X, const Targets& Y, const std::string& who) {
+    static_assert(check_inputs_type<Inputs>());
     const Index n = sample_count(X);
-    if (feature_count(X) != Net::input_size)
-        throw std::invalid_argument(who + ": inputs have " + std::to_string(feature_count(X)) +
+    if (X.rows() != Net::input_size)
+        throw std::invalid_argument(who + ": inputs have " + std::to_string(X.rows()) +
                                     " rows but the network takes " + std::to_string(Net::input_size));
     if (sample_count(Y) != n)
         throw std::invalid_argument(who + ": " + std::to_string(n) + " inputs but " +
                                     std::to_string(sample_count(Y)) + " targets");
     if (n == 0) throw std::invalid_argument(who + ": the data set is empty");
-    check_targets(Y, Net::output_size, who.c_str());
+    check_targets<Net>(Y, who);
 }
 
-/// Index of the largest entry of column j (the predicted or true class).
+/// Index of the first sample (column) of X among idx[0..n) holding a NaN or an
+/// infinity, or -1. Bytes are always finite.
+template <class D>
+Index first_nonfinite_sample(const D& X, const Index* idx, Index n) {
+    if constexpr (std::floating_point<typename D::Scalar>) {
+        for (Index j = 0; j < n; ++j)
+            if (!X.col(idx[j]).allFinite()) return idx[j];
+    }
+    return -1;
+}
+
+/// Index of the largest entry of column j.
 template <class D>
 Index argmax_col(const Eigen::MatrixBase<D>& M, Index j) {
     Index k = 0;
@@ -88,5 +149,4 @@ Index argmax_col(const Eigen::MatrixBase<D>& M, Index j) {
     return k;
 }
 
-}  // namespace detail
-}  // namespace scratchnet
+}  // namespace scratchnet::detail

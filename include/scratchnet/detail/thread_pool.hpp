@@ -7,7 +7,15 @@
 // Training calls run() hundreds of times a second with ~100 us of work per task.
 // A worker that went to sleep on a condition variable takes tens to hundreds of
 // microseconds to wake (more on a virtual machine, where an idle vCPU is halted),
-// so workers and the caller first spin for a short while and only then block.
+// so workers and the caller first spin for a short while (with the CPU's pause
+// hint) and only then block. They spin only while the pools' threads together do
+// not outnumber the processors: a spinning thread on a shared core delays the very
+// thread it waits for. A pool never has more threads than the machine has.
+//
+// Cancellation (pthread_cancel of a thread inside run()): run() holds it off
+// until the workers are done with the caller's task, so no worker ever touches a
+// stack frame that unwinding has left; the pool's destructor joins its workers
+// with cancellation held off too.
 //
 // Why POSIX threads and not std::thread: <thread>, <mutex> and
 // <condition_variable> with the <chrono> and <stop_token> they pull in cost
@@ -18,6 +26,7 @@
 
 #include "scratchnet/detail/monotonic_clock.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
@@ -28,10 +37,35 @@
 
 namespace scratchnet::detail {
 
+/// The processor's hint that this is a spin-wait loop (x86 pause, Arm yield).
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    asm volatile("yield");
+#endif
+}
+
+/// Holds off pthread_cancel in its scope (the request waits for the next
+/// cancellation point after it).
+class NoCancel {
+public:
+    NoCancel() { ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_); }
+    ~NoCancel() { ::pthread_setcancelstate(old_, nullptr); }
+    NoCancel(const NoCancel&) = delete;
+    NoCancel& operator=(const NoCancel&) = delete;
+
+private:
+    int old_ = 0;
+};
+
 class ThreadPool {
 public:
-    /// threads = 0: one per online processor.
-    explicit ThreadPool(unsigned threads) : threads_(threads != 0 ? threads : online_processors()) {
+    /// threads = 0: one per online processor; more than that are clamped to it.
+    explicit ThreadPool(unsigned threads)
+        : threads_(std::min(threads != 0 ? threads : online_processors(), online_processors())),
+          tasks_run_(threads_, 0) {
+        live_threads().fetch_add(threads_, std::memory_order_relaxed);
         starts_.reserve(threads_ - 1);  // no reallocation: workers hold pointers into it
         workers_.reserve(threads_ - 1);
         for (unsigned w = 1; w < threads_; ++w) {
@@ -39,6 +73,7 @@ public:
             pthread_t worker{};
             if (const int rc = ::pthread_create(&worker, nullptr, &entry, &starts_.back()); rc != 0) {
                 stop_workers();
+                live_threads().fetch_sub(threads_, std::memory_order_relaxed);
                 throw std::system_error(rc, std::generic_category(), "scratchnet: cannot start a worker thread");
             }
             workers_.push_back(worker);
@@ -48,12 +83,17 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
     ~ThreadPool() {
         stop_workers();
+        live_threads().fetch_sub(threads_, std::memory_order_relaxed);
         ::pthread_cond_destroy(&done_);
         ::pthread_cond_destroy(&wake_);
         ::pthread_mutex_destroy(&mutex_);
     }
 
     unsigned size() const { return threads_; }
+
+    /// Tasks thread w ran over this pool's life (w = 0: the calling thread).
+    /// Read it between run() calls.
+    std::size_t tasks_run(unsigned w) const { return tasks_run_[w]; }
 
     /// Runs task(i) for i in [0, tasks) and returns when all are done. The first
     /// exception thrown by a task is rethrown here. The task is passed by pointer
@@ -62,8 +102,10 @@ public:
     void run(std::size_t tasks, F& task) {
         if (threads_ == 1 || tasks <= 1) {
             for (std::size_t i = 0; i < tasks; ++i) task(i);
+            tasks_run_[0] += tasks;
             return;
         }
+        const NoCancel no_cancel;  // the workers use `task`, in this frame, until pending_ is 0
         context_ = &task;
         call_ = [](void* f, std::size_t i) { (*static_cast<F*>(f))(i); };
         tasks_ = tasks;
@@ -100,9 +142,12 @@ private:
         pthread_mutex_t& m_;
     };
 
-    static unsigned online_processors() {
-        const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? static_cast<unsigned>(n) : 1u;
+    static unsigned online_processors() {  // read once: sysconf reads /sys
+        static const unsigned count = [] {
+            const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+            return n > 0 ? static_cast<unsigned>(n) : 1u;
+        }();
+        return count;
     }
 
     static void* entry(void* start) {
@@ -111,18 +156,29 @@ private:
         return nullptr;
     }
 
+    /// Threads of all live pools in this process.
+    static std::atomic<unsigned>& live_threads() {
+        static std::atomic<unsigned> count{0};
+        return count;
+    }
+
     template <class Ready>
     static bool spin_until(Ready ready) {
+        if (live_threads().load(std::memory_order_relaxed) > online_processors()) return ready();
         const double limit = monotonic_seconds() + 200e-6;
         for (int i = 0;; ++i) {
             if (ready()) return true;
+            spin_pause();
             if ((i & 63) == 63 && monotonic_seconds() > limit) return false;
         }
     }
 
     void run_share(unsigned w) {
         try {
-            for (std::size_t i = w; i < tasks_; i += threads_) call_(context_, i);
+            for (std::size_t i = w; i < tasks_; i += threads_) {
+                call_(context_, i);
+                ++tasks_run_[w];
+            }
         } catch (...) {
             const Lock lock(mutex_);
             if (!error_) error_ = std::current_exception();
@@ -149,6 +205,7 @@ private:
 
     // Also the constructor's cleanup when a later worker fails to start.
     void stop_workers() noexcept {
+        const NoCancel no_cancel;  // pthread_join is a cancellation point; a destructor must not unwind
         {
             const Lock lock(mutex_);
             stopping_.store(true, std::memory_order_relaxed);
@@ -160,6 +217,7 @@ private:
     }
 
     unsigned threads_;
+    std::vector<std::size_t> tasks_run_;  // entry w written only by thread w, inside run()
     std::vector<Start> starts_;
     std::vector<pthread_t> workers_;
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
