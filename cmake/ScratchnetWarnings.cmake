@@ -22,11 +22,6 @@ endif()
 add_library(scratchnet_native INTERFACE)
 if(SCRATCHNET_NATIVE AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(scratchnet_native INTERFACE -march=native)
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-    # On AVX-512 machines g++ 12 warns that _mm256_undefined_pd() is "used
-    # uninitialized" inside its own avx512fintrin.h (GCC bug 105593).
-    target_compile_options(scratchnet_native INTERFACE -Wno-uninitialized -Wno-maybe-uninitialized)
-  endif()
 endif()
 
 # Optimisation for programs whose speed we measure (examples, benchmark).

@@ -5,7 +5,19 @@
 // Convention, stated once: a batch is a matrix with ONE SAMPLE PER COLUMN
 // (features x batch). Eigen is column-major, so a sample is contiguous.
 
+// Eigen 3.4's AVX code declares unused variables, and GCC 12 warns about its own
+// AVX-512 intrinsics (_mm512_undefined_ps reads itself: GCC bug 105593) wherever
+// they are inlined; neither is the user's code, so a user's build stays quiet.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include <cmath>
 #include <concepts>

@@ -21,9 +21,9 @@
 // (kOut x B) are shared; but each thread gathers the whole batch's inputs itself,
 // and the batch takes one more hand-off between the threads. Which wins depends
 // on the machine (the benchmark times both, interleaved; the README has the
-// figures), so the row split is an option, not the default. A row of the result does not depend
-// on how the rows were cut (GemmSite::rows_split_exactly; with Eigen's kernel the
-// cuts are fixed), so this too gives the same bits for any thread count; the two
+// figures), so the row split is an option, not the default. Rows are cut at
+// fixed blocks of 64, whatever the kernel, so this too gives the same bits for
+// any thread count; the two
 // splits add layer 0's gradient in different orders, so they differ from each
 // other in the last bits.
 
@@ -168,8 +168,6 @@ private:
         GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
         GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T
     };
-    static constexpr bool kRowsExact = decltype(Sites::wx)::rows_split_exactly &&
-                                       decltype(Sites::dzx)::rows_split_exactly;
     /// Layer 0 split by rows, for one batch size.
     struct FirstLayer {
         Matrix<T> Z, dZ;              // kOut x B: layer 0's output and dL/dZ, whole batch
@@ -273,17 +271,14 @@ private:
         return {std::min(kOut, first * kRowBlock), std::min(kOut, last * kRowBlock)};
     }
 
-    /// f(row_begin, row_end, sites) over thread t's rows: one call when the kernel
-    /// splits rows exactly, else one per fixed row block.
+    /// f(row_begin, row_end, sites) over thread t's rows, one call per fixed row
+    /// block: the cuts are the same whichever kernel GemmSite compiled, so this
+    /// code, and its bits, do not depend on the target flags of the file.
     template <class F>
     void for_each_product(std::size_t t, F&& f) {
         const auto [r0, r1] = rows_of(t);
-        if constexpr (kRowsExact) {
-            f(r0, r1, first_now_->sites[t]);
-        } else {
-            for (Index a = r0; a < r1; a += kRowBlock)
-                f(a, std::min(a + kRowBlock, r1), first_now_->sites[static_cast<std::size_t>(a / kRowBlock)]);
-        }
+        for (Index a = r0; a < r1; a += kRowBlock)
+            f(a, std::min(a + kRowBlock, r1), first_now_->sites[static_cast<std::size_t>(a / kRowBlock)]);
     }
 
     /// Thread t's rows of dW = dZ X^T and db = dZ 1 (one sum over the whole batch,
@@ -318,7 +313,7 @@ private:
         f.Z.resize(kOut, batch);
         f.dZ.resize(kOut, batch);
         f.X.resize(pool_.size());
-        f.sites.resize(kRowsExact ? pool_.size() : static_cast<std::size_t>(kRowBlocks));
+        f.sites.resize(static_cast<std::size_t>(kRowBlocks));
         return f;
     }
 

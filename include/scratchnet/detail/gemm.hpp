@@ -12,12 +12,19 @@
 //
 // For float on AVX-512 machines a site runs scratchnet's own kernel instead
 // (detail/gemm_kernel.hpp), with its packed panels kept the same way. Which one
-// is compiled depends on the target flags, and so does this class's layout: as
-// with Eigen's own alignment settings, every translation unit of a program must
-// be built with the same -march.
+// runs depends on the target flags, but the class's layout does not (the panel
+// buffers exist, empty, in every build), and no caller's logic depends on the
+// choice: translation units built with different -march flags can share the
+// types of one program.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm_kernel.hpp"
+
+// Eigen's internal product interface (general_matrix_matrix_product,
+// gemm_blocking_space) is the one Eigen 3.4 has; other versions differ.
+#if !EIGEN_VERSION_AT_LEAST(3, 4, 0) || EIGEN_VERSION_AT_LEAST(3, 4, 90)
+#error "scratchnet needs Eigen 3.4.x (it uses Eigen 3.4's internal GEMM interface); this Eigen is another version"
+#endif
 
 #include <type_traits>
 #include <utility>
@@ -85,9 +92,7 @@ private:
         for (Index j = 0; j < cols; ++j) Eigen::Map<Vector<T>>(c + j * ldc, rows).setZero();
     }
 
-#ifdef SCRATCHNET_HAVE_AVX512_GEMM
-    Vector<float> apack_, bpack_;
-#endif
+    Vector<float> apack_, bpack_;  // scratchnet's kernel's panels; in every build, for one layout
     // Owns Eigen's blocking object on the heap. Movable, never copied: a copy of
     // the object itself would free its buffers twice. (Hand-written rather than
     // std::unique_ptr, whose <memory> costs 0.05 s in every including file.)
