@@ -1,10 +1,11 @@
 #pragma once
 // Path: the file or directory name that the loaders and save()/load() take.
 //
-// Why not std::filesystem::path? Including <filesystem> costs every translation
-// unit that includes scratchnet.hpp 0.4 s of compile time (measured with g++ 12),
-// for three queries (does it exist, is it a directory, how big is it) that
-// POSIX's stat() answers. Path converts implicitly from
+// Why not std::filesystem::path? <filesystem> is one of the heaviest standard
+// headers, and every translation unit that includes scratchnet.hpp would parse
+// it, for three queries (does it exist, is it a directory, how big is it) that
+// POSIX's stat() answers. scratchnet targets POSIX systems (Linux, macOS, the
+// BSDs): the thread pool and this file use POSIX calls. Path converts implicitly from
 // std::string, const char* and std::filesystem::path (anything with .string()),
 // so callers pass whichever they hold.
 

@@ -7,6 +7,7 @@
 #include "scratchnet/detail/monotonic_clock.hpp"
 #include "scratchnet/training.hpp"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <ostream>
@@ -77,7 +78,8 @@ private:
         if (interactive_) s += "\r\033[K";  // clear the bar
         detail::append_format(s, "epoch %3d", r.epoch);
         if (epochs_ > 0) detail::append_format(s, "/%d", epochs_);
-        detail::append_format(s, "  loss %.4f  train acc %.2f %%", r.loss, 100 * r.accuracy);
+        detail::append_format(s, "  loss %.4f", r.loss);
+        if (std::isfinite(r.accuracy)) detail::append_format(s, "  train acc %.2f %%", 100 * r.accuracy);  // NaN: regression
         if (r.validation_loss) detail::append_format(s, "  val loss %.4f", *r.validation_loss);
         if (r.validation_accuracy) detail::append_format(s, "  val acc %.2f %%", 100 * *r.validation_accuracy);
         detail::append_format(s, "  %.2f s\n", r.seconds);

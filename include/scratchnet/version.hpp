@@ -1,5 +1,8 @@
 #pragma once
+// The library's one version number: CMakeLists.txt reads it from here for the
+// project and its package version file.
 
 #define SCRATCHNET_VERSION_MAJOR 0
-#define SCRATCHNET_VERSION_MINOR 1
+#define SCRATCHNET_VERSION_MINOR 2
 #define SCRATCHNET_VERSION_PATCH 0
+#define SCRATCHNET_VERSION_STRING "0.2.0"

@@ -10,7 +10,7 @@
 namespace layout {
 using Course = scratchnet::Network<scratchnet::Dense<784, 128>, scratchnet::ReLU, scratchnet::Dense<128, 10>,
                                    scratchnet::Softmax, scratchnet::CrossEntropy>;
-inline std::array<std::size_t, 5> sizes() {
+static std::array<std::size_t, 5> sizes() {  // static: each file keeps its own copy
     return {sizeof(scratchnet::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor>),
             sizeof(scratchnet::detail::GemmSite<double, Eigen::ColMajor, Eigen::RowMajor>), sizeof(Course),
             sizeof(Course::Workspace), sizeof(scratchnet::detail::BatchGradient<Course>)};

@@ -95,7 +95,7 @@ private:
     Vector<float> apack_, bpack_;  // scratchnet's kernel's panels; in every build, for one layout
     // Owns Eigen's blocking object on the heap. Movable, never copied: a copy of
     // the object itself would free its buffers twice. (Hand-written rather than
-    // std::unique_ptr, whose <memory> costs 0.05 s in every including file.)
+    // std::unique_ptr, whose <memory> every including file would parse.)
     class OwnedBlocking {
     public:
         OwnedBlocking() = default;

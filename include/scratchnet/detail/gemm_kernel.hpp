@@ -1,12 +1,12 @@
 #pragma once
 // scratchnet's own single-precision GEMM for AVX-512: C += alpha * op(A) * op(B).
 //
-// Why not Eigen's? On the machines we measure (AMD Zen 5, two 512-bit FMA pipes)
-// Eigen 3.4's kernel reaches about 60 % of a core's peak: its 3x4-register tile
-// issues too few independent FMAs per load. This kernel keeps a 32 x 12 tile of C
-// in 24 zmm accumulators, so each load feeds more FMAs (the benchmark reports both
-// kernels' rates side by side). It is compiled only where AVX-512F is enabled (-march=native on such a machine);
-// everywhere else GemmSite uses Eigen's kernel.
+// Why not Eigen's? On cores with two 512-bit FMA pipes, Eigen 3.4's
+// 3x4-register tile issues too few independent FMAs per load to keep both pipes
+// busy. This kernel keeps a 32 x 12 tile of C in 24 zmm accumulators, so each
+// load feeds more FMAs (the benchmark reports both kernels' rates side by side).
+// It is compiled only where AVX-512F is enabled (-march=native on such a
+// machine); everywhere else GemmSite uses Eigen's kernel.
 //
 // The layout follows the classic packed-panel design (Goto; BLIS): op(B) is
 // copied into panels of kNr columns and op(A) into panels of kMr rows, both

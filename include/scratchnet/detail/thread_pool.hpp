@@ -4,7 +4,7 @@
 // results never depend on scheduling. The calling thread takes part (it runs the
 // tasks of worker 0), so threads = 1 starts no thread at all.
 //
-// Training calls run() hundreds of times a second with ~100 us of work per task.
+// Training calls run() hundreds of times a second with little work per task.
 // A worker that went to sleep on a condition variable takes tens to hundreds of
 // microseconds to wake (more on a virtual machine, where an idle vCPU is halted),
 // so workers and the caller first spin for a short while (with the CPU's pause
@@ -18,11 +18,11 @@
 // with cancellation held off too.
 //
 // Why POSIX threads and not std::thread: <thread>, <mutex> and
-// <condition_variable> with the <chrono> and <stop_token> they pull in cost
-// about 0.3 s of compile time in every file that includes scratchnet (libstdc++
-// 12, -std=c++20), a third of what the whole library adds on top of Eigen. The
-// pool needs create, join, one mutex and two condition variables; <pthread.h>
-// gives them, and libstdc++ has already included it for its own atomics.
+// <condition_variable> with the <chrono> and <stop_token> they pull in are a
+// large share of what the library would add to every including file's compile
+// time. The pool needs create, join, one mutex and two condition variables;
+// <pthread.h> gives them, and libstdc++ has already included it for its own
+// atomics. (scratchnet is POSIX-only; see path.hpp.)
 
 #include "scratchnet/detail/monotonic_clock.hpp"
 
