@@ -31,6 +31,7 @@
 #include "scratchnet/layer.hpp"
 #include "scratchnet/task.hpp"
 #include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/detail/function_ref.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/detail/thread_pool.hpp"
 
@@ -54,6 +55,11 @@ public:
         Index correct = 0; // samples whose predicted class is the target's (0 for regression)
         int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
+
+    /// gather(begin, n, M): M = samples [begin, begin + n) of the batch.
+    using Gather = FunctionRef<void(Index, Index, Matrix<T>&)>;
+    /// done(begin, end): parameters [begin, end) are summed (an optimizer's update).
+    using Done = FunctionRef<void(Index, Index)>;
 
     /// Whether layer 0's products can be split by rows.
     static constexpr bool kCanSplitRows = Net::first_layer_dense && Net::first_width % 16 == 0;
@@ -89,9 +95,7 @@ public:
     /// that work across the threads too. `pass` is the pass of the whole batch; a
     /// chunk starting at column k runs pass.shifted(k). net.gradients() is complete
     /// only after sum().
-    template <class GatherInputs, class GatherTargets>
-    Result compute(Net& net, Index batch, const GatherInputs& inputs, const GatherTargets& targets,
-                   const Pass& pass = {}) {
+    Result compute(Net& net, Index batch, Gather inputs, Gather targets, const Pass& pass = {}) {
         if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
         const std::size_t chunks = assign_chunks(batch);
         if constexpr (kCanSplitRows) {
@@ -109,8 +113,7 @@ public:
     /// of parameters (an optimizer's update) on the thread that summed it. With a
     /// split layer 0, each thread first computes its rows of layer 0's gradient
     /// and hands them over, a column of W at a time.
-    template <class Done>
-    void sum(Net& net, const Done& done) {
+    void sum(Net& net, Done done) {
         T* const net_grad = net.gradients().data();
         constexpr Index n = Net::parameter_count;
         const bool rows = rows_now();
@@ -133,8 +136,7 @@ public:
     /// Calls done(begin, end) over all parameters in the fixed blocks of sum(), on
     /// the pool: an optimizer's update after sum(), where the gradient had to be
     /// seen whole first (clipping by its norm).
-    template <class Done>
-    void for_each_block(const Done& done) {
+    void for_each_block(Done done) {
         constexpr Index n = Net::parameter_count;
         auto task = [&](std::size_t i) {
             const Index begin = static_cast<Index>(i) * kBlock;
@@ -199,8 +201,7 @@ private:
     }
 
     /// Layer 0's output for the whole batch, each thread computing its rows.
-    template <class GatherInputs>
-    void first_layer_by_rows(const Net& net, Index batch, const GatherInputs& inputs) {
+    void first_layer_by_rows(const Net& net, Index batch, Gather inputs) {
         FirstLayer& first = first_for(batch);
         first_now_ = &first;
         const auto& layer = net.template layer<0>();
@@ -217,9 +218,8 @@ private:
     /// Chunk k: gathers its samples, runs forward and backward in its own
     /// workspace and writes scale * its gradient (chunk 0 straight into the
     /// network's buffer, the others into their own, summed later).
-    template <class GatherInputs, class GatherTargets>
-    void compute_chunk(const Net& net, std::size_t k, Index batch, const GatherInputs& inputs,
-                       const GatherTargets& targets, const Pass& pass, T* net_grad) {
+    void compute_chunk(const Net& net, std::size_t k, Index batch, Gather inputs, Gather targets, const Pass& pass,
+                       T* net_grad) {
         Chunk& c = *current_[k];
         const Index begin = static_cast<Index>(k) * chunk_;
         const Index n = std::min(chunk_, batch - begin);
@@ -283,8 +283,7 @@ private:
 
     /// Thread t's rows of dW = dZ X^T and db = dZ 1 (one sum over the whole batch,
     /// column by column), then done() for them: a run of rows in each column of W.
-    template <class Done>
-    void first_layer_gradient(const Net& net, std::size_t t, T* grad, const Done& done) {
+    void first_layer_gradient(const Net& net, std::size_t t, T* grad, Done done) {
         const auto [r0, r1] = rows_of(t);
         if (r0 == r1) return;
         FirstLayer& first = *first_now_;
