@@ -65,8 +65,11 @@ public:
     static constexpr bool kCanSplitRows = Net::first_layer_dense && Net::first_width % 16 == 0;
 
     /// split_rows: split layer 0 by rows (only where kCanSplitRows) rather than by samples.
-    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = false)
-        : chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows), pool_(threads) {
+    /// clamp_threads: as ThreadPool's clamp (fit() always clamps).
+    BatchGradient(unsigned threads, Index chunk_size, bool check_finite = false, bool split_rows = false,
+                  bool clamp_threads = true)
+        : chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows),
+          pool_(threads, clamp_threads) {
         if (split_rows && !kCanSplitRows)
             throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
                                         "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +

@@ -61,9 +61,11 @@ private:
 
 class ThreadPool {
 public:
-    /// threads = 0: one per online processor; more than that are clamped to it.
-    explicit ThreadPool(unsigned threads)
-        : threads_(std::min(threads != 0 ? threads : online_processors(), online_processors())),
+    /// threads = 0: one per online processor; more than that are clamped to it
+    /// unless clamp is false (tests that need more threads than cores).
+    explicit ThreadPool(unsigned threads, bool clamp = true)
+        : threads_(clamp ? std::min(threads != 0 ? threads : online_processors(), online_processors())
+                         : std::max(threads, 1u)),
           tasks_run_(threads_, 0) {
         live_threads().fetch_add(threads_, std::memory_order_relaxed);
         starts_.reserve(threads_ - 1);  // no reallocation: workers hold pointers into it
