@@ -371,3 +371,31 @@ TEST_CASE("a thread cancelled inside fit() unwinds only after the workers let go
         CHECK(result == PTHREAD_CANCELED);
     }
 }
+
+TEST_CASE("a pool spins only while the threads of all pools fit on the processors") {
+    const unsigned cores = hardware_threads();
+    {
+        const sn::detail::ThreadPool one(1);
+        CHECK(sn::detail::ThreadPool::may_spin());
+        const sn::detail::ThreadPool all(0);  // one per processor: now one more than the cores
+        CHECK(all.size() == cores);
+        CHECK_FALSE(sn::detail::ThreadPool::may_spin());
+    }
+    CHECK(sn::detail::ThreadPool::may_spin());
+    const sn::detail::ThreadPool many(3 * cores, false);  // unclamped, as a test may ask
+    CHECK(many.size() == 3 * cores);
+    CHECK_FALSE(sn::detail::ThreadPool::may_spin());
+}
+
+TEST_CASE("epochs = INT_MAX reserves nothing in proportion: a callback can stop it after two") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    toy(32, X, y);
+    Small net(1);
+    sn::SGD sgd(0.1f);
+    sn::FitCallbacks stop;
+    stop.on_epoch = [](const sn::EpochRecord& r) { return r.epoch < 2; };
+    const sn::History h = sn::fit(net, sgd, X, y, {.epochs = std::numeric_limits<int>::max(), .batch_size = 16}, stop);
+    CHECK(h.size() == 2);
+    CHECK(h.capacity() < 100000);
+}

@@ -93,6 +93,10 @@ public:
 
     unsigned size() const { return threads_; }
 
+    /// Whether waiting threads spin before they sleep: only while the threads of
+    /// all live pools do not outnumber the processors.
+    static bool may_spin() { return live_threads().load(std::memory_order_relaxed) <= online_processors(); }
+
     /// Tasks thread w ran over this pool's life (w = 0: the calling thread).
     /// Read it between run() calls.
     std::size_t tasks_run(unsigned w) const { return tasks_run_[w]; }
@@ -166,7 +170,7 @@ private:
 
     template <class Ready>
     static bool spin_until(Ready ready) {
-        if (live_threads().load(std::memory_order_relaxed) > online_processors()) return ready();
+        if (!may_spin()) return ready();
         const double limit = monotonic_seconds() + 200e-6;
         for (int i = 0;; ++i) {
             if (ready()) return true;
