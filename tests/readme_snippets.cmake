@@ -1,3 +1,5 @@
+cmake_minimum_required(VERSION 3.24)  # the policies of this project, for while(TRUE) and if()
+
 # Compiles every C++ snippet of README.md's "API reference" section, so that the
 # reference cannot drift from the library. Run by CTest:
 #   cmake -DREADME=... -DOUT=... -DCXX=... "-DINCLUDES=-I...;-I..." -P readme_snippets.cmake

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <ostream>
 #include <vector>
 
@@ -90,7 +91,8 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
     using Double = typename Net::template rebind<double>;
     Double d(std::uint64_t{0});
     d.parameters() = net.parameters().template cast<double>();
-    const Matrix<double> Xd = X.template cast<double>();
+    Matrix<double> Xd = X.template cast<double>();
+    if constexpr (std::is_same_v<typename DX::Scalar, std::uint8_t>) Xd /= 255.0;  // as fit() reads bytes
     Matrix<double> Yd;
     if constexpr (detail::LabelData<DY>) {
         detail::check_data<Net>(Xd, Y.derived(), "scratchnet::gradient_check");

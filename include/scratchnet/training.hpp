@@ -114,9 +114,11 @@ struct EpochRecord {
 
 /// The epochs fit() ran, one record each, and how early stopping ended it.
 struct History : std::vector<EpochRecord> {
-    int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: none monitored)
+    int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: early stopping off)
     int stopped_epoch = 0;  ///< the epoch after which early stopping ended training (0: it did not)
-    bool restored_best = false;  ///< whether the parameters are those of best_epoch
+    /// Whether fit() put back an earlier epoch's parameters (EarlyStopping::restore_best);
+    /// false when the best epoch was the last, whose parameters the network already has.
+    bool restored_best = false;
     unsigned threads = 0;   ///< threads fit() ran on (FitOptions::threads after clamping)
     /// Parallel tasks (batch chunks, gradient blocks) each of those threads ran:
     /// shows that the work was spread, not only that the results agree.
@@ -172,8 +174,9 @@ typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename 
 
 /// train_step() with class labels as targets, encoded as fit() does (one-hot, or
 /// 0/1 for a binary network); the encoding allocates the target matrix.
-template <class Net, class Opt>
-typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X, const Labels& y) {
+template <class Net, class Opt, class L>
+    requires detail::LabelData<L>
+typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X, const L& y) {
     detail::check_data<Net>(X, y, "scratchnet::train_step");
     Matrix<typename Net::Scalar> Y;
     std::vector<Index> all(static_cast<std::size_t>(y.size()));
