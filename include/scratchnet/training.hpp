@@ -227,7 +227,11 @@ public:
         // History's storage up front (training epochs then allocate nothing), but
         // no reservation in proportion to a huge `epochs`.
         history_.reserve(static_cast<std::size_t>(std::min(o_.epochs, 4096)));
-        try {
+        {
+            // The optimizer is the caller's: leave its rate as it came, also when an
+            // error or a thread cancellation unwinds through here (a guard, not a
+            // catch and rethrow, which a cancellation's unwinding must not meet).
+            const RateRestorer restorer(*this);
             for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
                 EpochRecord record;
                 record.epoch = epoch;
@@ -239,11 +243,7 @@ public:
                 if (callbacks_.on_epoch && !callbacks_.on_epoch(record)) break;
                 if (!go_on || stop_early) break;
             }
-        } catch (...) {
-            restore_rate();  // the optimizer is the caller's: leave it as it came, also on an error
-            throw;
         }
-        restore_rate();
         restore_best();
         history_.threads = gradient_.pool().size();
         for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
@@ -251,6 +251,14 @@ public:
     }
 
 private:
+    struct RateRestorer {
+        explicit RateRestorer(Trainer& t) : trainer(t) {}
+        Trainer& trainer;
+        RateRestorer(const RateRestorer&) = delete;
+        RateRestorer& operator=(const RateRestorer&) = delete;
+        ~RateRestorer() { trainer.restore_rate(); }
+    };
+
     void check_options() const {
         check_data<Net>(X_, Y_, "scratchnet::fit");
         if constexpr (has_validation_data)
