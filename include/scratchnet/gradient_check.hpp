@@ -96,9 +96,7 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
     Matrix<double> Yd;
     if constexpr (detail::LabelData<DY>) {
         detail::check_data<Net>(Xd, Y.derived(), "scratchnet::gradient_check");
-        std::vector<Index> all(static_cast<std::size_t>(Y.size()));
-        std::iota(all.begin(), all.end(), Index{0});
-        detail::gather_targets(Y.derived(), all.data(), Y.size(), Net::output_size, Yd);
+        detail::encode_labels(Y.derived(), Net::output_size, Yd);
     } else {
         Yd = Y.template cast<double>();
     }

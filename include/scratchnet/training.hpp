@@ -179,9 +179,7 @@ template <class Net, class Opt, class L>
 typename Net::Scalar train_step(Net& net, Opt& optimizer, const Matrix<typename Net::Scalar>& X, const L& y) {
     detail::check_data<Net>(X, y, "scratchnet::train_step");
     Matrix<typename Net::Scalar> Y;
-    std::vector<Index> all(static_cast<std::size_t>(y.size()));
-    std::iota(all.begin(), all.end(), Index{0});
-    detail::gather_targets(y, all.data(), y.size(), Net::output_size, Y);
+    detail::encode_labels(y, Net::output_size, Y);
     return train_step(net, optimizer, X, Y);
 }
 

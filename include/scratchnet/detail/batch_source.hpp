@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace scratchnet::detail {
 
@@ -141,12 +142,13 @@ Index first_nonfinite_sample(const D& X, const Index* idx, Index n) {
     return -1;
 }
 
-/// Index of the largest entry of column j.
-template <class D>
-Index argmax_col(const Eigen::MatrixBase<D>& M, Index j) {
-    Index k = 0;
-    M.col(j).maxCoeff(&k);
-    return k;
+/// Every label of y as the target matrix fit() trains on (gather_targets over all
+/// samples): for train_step and gradient_check, which take one whole batch.
+template <class D, class T>
+void encode_labels(const D& y, Index outputs, Matrix<T>& out) {
+    std::vector<Index> all(static_cast<std::size_t>(y.size()));
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<Index>(i);
+    gather_targets(y, all.data(), y.size(), outputs, out);
 }
 
 }  // namespace scratchnet::detail
