@@ -104,12 +104,12 @@ TEST_CASE("train_step with Momentum and Adam allocates nothing after its first c
 
 namespace {
 template <class Net, class Opt>
-void fit_allocates_nothing_after_epoch_one(Opt make_optimizer) {
+void fit_allocates_nothing_after_epoch_one(Opt make_optimizer, int runs = 4) {
     // 1000 samples in batches of 96 (chunks of 64 + 32), the last batch 40: three chunk shapes.
     const sn::ByteMatrix X = (sn::Matrix<float>::Random(784, 1000).array().abs() * 255.0f).cast<std::uint8_t>();
     sn::Labels y(1000);
     for (int j = 0; j < 1000; ++j) y[j] = j % 10;
-    for (int run = 0; run < 4; ++run) {
+    for (int run = 0; run < runs; ++run) {
         const unsigned threads = run % 2 == 0 ? 1u : 2u;
         const bool by_rows = run >= 2;
         const sn::BatchSplit split = by_rows ? sn::BatchSplit::by_rows : sn::BatchSplit::by_samples;
@@ -135,6 +135,10 @@ void fit_allocates_nothing_after_epoch_one(Opt make_optimizer) {
         CHECK_FALSE(guard.has_value());
     }
 }
+// Runs 0 and 1 only (split by samples): layer 0 is a convolution, not Dense.
+using SmallCnn = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 4, 5, 1, 2>, sn::ReLU, sn::MaxPool2D<2>,
+                             sn::Conv2D<4, 4, 3, 1, 1>, sn::ReLU, sn::AvgPool2D<2>, sn::Dropout<0.25>, sn::Flatten,
+                             sn::Dense<196, 10>, sn::Softmax, sn::CrossEntropy>;
 using CourseDropout = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<128, 10>, sn::Softmax,
                                   sn::CrossEntropy>;
 }  // namespace
@@ -146,6 +150,10 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
 TEST_CASE("fit with Dropout, RMSprop or AdamW, a schedule, clipping and max-norm allocates nothing after epoch 1") {
     fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::RMSprop{1e-3f}; });
     fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::AdamW{1e-3f}; });
+}
+
+TEST_CASE("fit of a convolutional network with pooling and Dropout allocates nothing after epoch 1") {
+    fit_allocates_nothing_after_epoch_one<SmallCnn>([] { return sn::Adam{1e-3f}; }, 2);
 }
 
 TEST_CASE("a chunked, threaded batch gradient allocates nothing after its first call") {

@@ -9,9 +9,8 @@
 //   static constexpr Index parameter_count     scalars it owns in the flat buffer
 //   static std::string name()                  e.g. "Dense<784,128>"; goes into
 //                                              architecture() and model files
-//   (Sizes are flat feature counts. Image shapes C x H x W are meant to come as one
-//   more optional member, a constexpr map from the input shape to the output shape,
-//   beside these sizes; layers without it stay flat.)
+//   (Sizes are flat feature counts. A layer that reads an image's C x H x W, or
+//   changes it, says so with the image members below and declares 0 and 0 here.)
 //   optional:
 //   static constexpr bool elementwise          true: works in place on its input
 //                                              (the previous layer's output, or a
@@ -28,6 +27,22 @@
 //                                              derivative (default false)
 //   template <class T> using bind = ...        the BOUND layer the network stores for
 //                                              scalar T (default: the spec itself)
+//   optional, image layers (shape.hpp; Conv2D, MaxPool2D, Flatten):
+//   static constexpr Shape output_shape(Shape in)  the shape it gives for input
+//                                              shape `in` (default: `outputs` as a
+//                                              flat vector, or `in` when that is 0)
+//   template <Index C, Index H, Index W> static constexpr bool accepts()
+//                                              instantiated with the input's shape;
+//                                              static_asserts through the named
+//                                              checks of shape.hpp, so a failure
+//                                              names both numbers. Needs Input<...>.
+//   template <class T, Index C, Index H, Index W> using bind_image = ...
+//                                              the bound layer for scalar T and that
+//                                              input shape (instead of bind<T>)
+//   static constexpr bool view                 true: the output is the input itself,
+//                                              read under another shape (Flatten):
+//                                              no forward, no backward, no copy
+//   A layer with `inputs` != 0 and no output_shape takes a flat vector only.
 //
 // The BOUND layer B, for scalar T, with an optional `struct Scratch` (per-pass memory
 // the network keeps in each Workspace: product buffers, a dropout mask). Let S be
@@ -39,7 +54,11 @@
 //                                      next layer asked for), deterministic in the Rng.
 //     optional: void constrain_max_norm(T c)   FitOptions::max_norm: each unit's
 //                                      incoming weights scaled to norm <= c.
-//   Every layer that is not elementwise:
+//     optional: std::uint64_t branch_signature(const S&) const   a hash of the
+//                                      branch each output took in the last forward
+//                                      (MaxPool2D: where each maximum came from), for
+//                                      gradient_check as `kinked` is for signs.
+//   Every layer that is neither elementwise nor a view:
 //     void forward(const X&, Matrix<T>& Y, S&, const Pass&) const
 //         requires: Y is outputs x X.cols(), sized by the network.
 //         ensures:  Y = f(X); S holds what backward needs.
@@ -61,6 +80,7 @@
 // passes; the network owns all of it, so no mode is ever "left on".
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/shape.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -183,6 +203,30 @@ constexpr bool is_kinked() {
         return false;
 }
 
+template <class L>
+constexpr bool is_view() {
+    if constexpr (requires { { L::view } -> std::convertible_to<bool>; })
+        return L::view;
+    else
+        return false;
+}
+
+template <class L>
+concept ImageLayer = requires(Shape s) {
+    { L::output_shape(s) } -> std::convertible_to<Shape>;
+};
+
+/// The shape layer L gives for input shape `in` (see output_shape in the contract).
+template <class L>
+constexpr Shape shape_after(Shape in) {
+    if constexpr (ImageLayer<L>)
+        return L::output_shape(in);
+    else if constexpr (L::outputs != 0)
+        return Shape{L::outputs, 1, 1};
+    else
+        return in;
+}
+
 template <class L, class T>
 struct bound {
     using type = L;
@@ -195,6 +239,17 @@ struct bound<L, T> {
 /// The concrete type a network of scalar T stores for spec L.
 template <class L, class T>
 using bound_t = typename bound<L, T>::type;
+
+/// The same for spec L at input shape C x H x W (bind_image where L has it).
+template <class L, class T, Index C, Index H, Index W>
+struct bound_at {
+    using type = bound_t<L, T>;
+};
+template <class L, class T, Index C, Index H, Index W>
+    requires requires { typename L::template bind_image<T, C, H, W>; }
+struct bound_at<L, T, C, H, W> {
+    using type = typename L::template bind_image<T, C, H, W>;
+};
 
 template <class B>
 struct scratch {
@@ -235,10 +290,11 @@ concept HasAttach = requires(B& b, T* params) { b.attach(params); };
 template <class B>
 concept HasInitialize = requires(B& b, Rng& rng, Init init) { b.initialize(rng, init); };
 
-/// Checks spec L and its bound layer for T part by part, so that a type missing a
+/// Checks spec L and its bound layer B for T part by part, so that a type missing a
 /// part fails with a message naming that part (a concept alone says only "false").
-template <class L, class T>
-constexpr bool check_layer() {
+/// First the spec's own members, before anything reads them.
+template <class L>
+constexpr bool check_spec() {
     static_assert(requires { { L::inputs } -> std::convertible_to<Index>; } &&
                       requires { { L::outputs } -> std::convertible_to<Index>; },
                   "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
@@ -250,9 +306,17 @@ constexpr bool check_layer() {
     static_assert(requires { { L::name() } -> std::convertible_to<std::string>; },
                   "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
                   "needs `static std::string name()`");
+    return Layer<L>;
+}
+
+template <class L, class B, class T>
+constexpr bool check_layer() {
     if constexpr (Layer<L>) {
-        using B = bound_t<L, T>;
-        if constexpr (is_elementwise<L>()) {
+        if constexpr (is_view<L>()) {
+            static_assert(L::parameter_count == 0 && !is_elementwise<L>(),
+                          "scratchnet::Network: a view layer (view = true) only reinterprets its input: it can own "
+                          "no parameters and is not elementwise");
+        } else if constexpr (is_elementwise<L>()) {
             static_assert(L::parameter_count == 0,
                           "scratchnet::Network: an elementwise layer (working in place) cannot own parameters: "
                           "its backward sees only its output; declare it with elementwise = false");

@@ -13,6 +13,7 @@
 #include "scratchnet/detail/plan.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/losses.hpp"
+#include "scratchnet/shape.hpp"
 #include "scratchnet/task.hpp"
 
 #include <array>
@@ -26,17 +27,52 @@
 namespace scratchnet {
 
 namespace detail {
-/// Splits Parts... into the layer specs (all but the last) and the loss (the last).
-template <class T, class... Ls>
+template <class Tuple>
+struct scratch_of;
+template <class... Bs>
+struct scratch_of<std::tuple<Bs...>> {
+    using type = std::tuple<scratch_t<Bs>...>;
+};
+
+template <class Plan, class T, class... Ls, std::size_t... Is>
+auto bind_layers(std::index_sequence<Is...>)
+    -> std::tuple<typename bound_at<Ls, T, Plan::shape_in[Is].channels, Plan::shape_in[Is].height,
+                                    Plan::shape_in[Is].width>::type...>;
+
+/// Splits Parts... into the optional Input (first), the layer specs and the loss (last).
+template <class T, class In, class... Ls>
 struct LayerPack {
-    using plan = Plan<Ls...>;
-    using layers = std::tuple<bound_t<Ls, T>...>;
-    using scratch = std::tuple<scratch_t<bound_t<Ls, T>>...>;
+    using input = In;
+    using plan = Plan<In, Ls...>;
+    using layers = decltype(bind_layers<plan, T, Ls...>(std::index_sequence_for<Ls...>{}));
+    using scratch = typename scratch_of<layers>::type;
     using specs = std::tuple<Ls...>;
-    static constexpr bool all_layers = (check_layer<Ls, T>() && ...);
 };
 template <class T, class... Parts, std::size_t... Is>
-auto split_layers(std::index_sequence<Is...>) -> LayerPack<T, nth_t<Is, Parts...>...>;
+auto split_layers(std::index_sequence<Is...>) {
+    if constexpr (is_input<nth_t<0, Parts...>>)
+        return LayerPack<T, nth_t<0, Parts...>, nth_t<Is + 1, Parts...>...>{};
+    else
+        return LayerPack<T, NoInput, nth_t<Is, Parts...>...>{};
+}
+template <class P, bool First>
+constexpr bool check_part() {
+    if constexpr (First && is_input<P>)
+        return true;
+    else
+        return check_spec<P>();
+}
+template <class... Parts, std::size_t... Is>
+constexpr bool specs_are_layers(std::index_sequence<Is...>) {
+    return (check_part<nth_t<Is, Parts...>, Is == 0>() && ...);
+}
+/// The layers of Parts...: all but the loss and a leading Input.
+template <class... Parts>
+inline constexpr std::size_t layer_count = sizeof...(Parts) - 1 - (is_input<nth_t<0, Parts...>> ? 1 : 0);
+template <class Layers, class Specs, class T, std::size_t... Is>
+constexpr bool check_layers(std::index_sequence<Is...>) {
+    return (check_layer<std::tuple_element_t<Is, Specs>, std::tuple_element_t<Is, Layers>, T>() && ...);
+}
 
 template <class L>
 inline constexpr bool is_dense_spec = false;
@@ -68,13 +104,15 @@ inline std::uint64_t next_network_id() {
 template <class T, class... Parts>
 class BasicNetwork {
     static_assert(Scalar<T>, "scratchnet::BasicNetwork<T, ...>: T must be float or double");
-    static_assert(sizeof...(Parts) >= 2,
+    static_assert(sizeof...(Parts) >= 2 && detail::layer_count<Parts...> >= 1,
                   "scratchnet::Network: needs at least one layer and a loss, "
                   "e.g. Network<Dense<2, 1>, Sigmoid, BinaryCrossEntropy>");
 
-    using Pack = decltype(detail::split_layers<T, Parts...>(std::make_index_sequence<sizeof...(Parts) - 1>{}));
+    static_assert(detail::specs_are_layers<Parts...>(std::make_index_sequence<sizeof...(Parts) - 1>{}));
+    using Pack = decltype(detail::split_layers<T, Parts...>(std::make_index_sequence<detail::layer_count<Parts...>>{}));
     using Plan = typename Pack::plan;
-    static_assert(Pack::all_layers);
+    static_assert(detail::check_layers<typename Pack::layers, typename Pack::specs, T>(
+        std::make_index_sequence<Plan::depth>{}));
 
 public:
     using Scalar = T;
@@ -262,18 +300,32 @@ public:
         return owner;
     }
 
-    /// Name of layer i, e.g. "Dense<784,128>" or "ReLU".
+    /// Name of layer i, e.g. "Dense<784,128>" or "ReLU" (Input<...> is no layer).
     static std::string layer_name(std::size_t i) {
-        std::string names[] = {std::string(Parts::name())...};
-        return i < depth ? names[i] : std::string("?");
+        if (i >= depth) return "?";
+        return [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            std::string names[] = {std::string(spec_t<Is>::name())...};
+            return names[i];
+        }(std::make_index_sequence<depth>{});
     }
 
-    /// "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy": names the type.
+    /// The shape of layer i's output (a flat vector of n features is n x 1 x 1).
+    static constexpr Shape output_shape(std::size_t i) { return Plan::shape_out[i]; }
+    /// The shape of one input sample: Input<C, H, W>'s, or input_size x 1 x 1.
+    static constexpr Shape input_shape = Plan::input_shape;
+
+    /// Names the type: "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy".
+    /// A network that starts with Input<C, H, W> also gives each layer's output
+    /// shape: "Input<1,28,28>,Conv2D<1,6,5,1,2>:6x28x28,ReLU:6x28x28,...".
     static std::string architecture() {
         std::string s;
-        ((s += std::string(Parts::name()) + ","), ...);
-        s.pop_back();
-        return s;
+        if constexpr (Plan::has_input) s = Pack::input::name() + ",";
+        for (std::size_t i = 0; i < depth; ++i) {
+            s += layer_name(i);
+            if constexpr (Plan::has_input) s += ":" + to_string(Plan::shape_out[i]);
+            s += ",";
+        }
+        return s + LossType::name();
     }
 
     /// Applies the max-norm constraint to every layer that offers one
@@ -398,14 +450,31 @@ private:
     /// The batch of the pass in ws, as layer 0 reads it.
     static Batch input_of(const Workspace& ws) { return Batch(ws.input, input_size, ws.batch); }
 
+    /// Layer I's input in ws: the batch, or the output of the layer before (a
+    /// view's output is its input's buffer under another shape).
+    template <std::size_t I>
+    static Batch input_of_layer(const Workspace& ws) {
+        if constexpr (Plan::reads_input[I]) {
+            return input_of(ws);
+        } else {
+            const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
+            return Batch(in.data(), Plan::width_in[I], ws.batch);
+        }
+    }
+
     template <std::size_t I>
     void forward_layer(Workspace& ws) const {
+        if constexpr (!Plan::view[I]) compute_layer<I>(ws);
+    }
+
+    template <std::size_t I>
+    void compute_layer(Workspace& ws) const {
         Matrix<T>& A = ws.out[Plan::buffer[I]];
         const auto& layer = std::get<I>(layers_);
         auto& scratch = std::get<I>(ws.scratch);
         const Pass pass = ws.pass.for_layer(I);
         if constexpr (Plan::elementwise[I]) {
-            if constexpr (I == 0)
+            if constexpr (Plan::reads_input[I])
                 A = input_of(ws);
             else if constexpr (Plan::buffer[I] != Plan::buffer[I - 1])
                 A = ws.out[Plan::buffer[I - 1]];
@@ -415,16 +484,14 @@ private:
                 layer.forward(A);
         } else {
             A.resize(Plan::width_out[I], ws.batch);
-            if constexpr (I == 0) {
-                layer.forward(input_of(ws), A, scratch, pass);
-            } else {
-                const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
-                layer.forward(Batch(in.data(), in.rows(), in.cols()), A, scratch, pass);
-            }
+            layer.forward(input_of_layer<I>(ws), A, scratch, pass);
         }
         note_nonfinite<I>(A, ws);
         if constexpr (detail::is_kinked<spec_t<I>>()) {
             if (ws.record_kinks) note_signs(A, ws);
+        }
+        if constexpr (requires { { layer.branch_signature(scratch) } -> std::convertible_to<std::uint64_t>; }) {
+            if (ws.record_kinks) ws.kink_signature = detail::mix64(ws.kink_signature ^ layer.branch_signature(scratch));
         }
     }
 
@@ -450,6 +517,12 @@ private:
 
     template <std::size_t I>
     void backward_layer(Workspace& ws, T* grad) const {
+        // A view's dL/d(output) is dL/d(input), in the same buffer.
+        if constexpr (!Plan::view[I]) back_propagate<I>(ws, grad);
+    }
+
+    template <std::size_t I>
+    void back_propagate(Workspace& ws, T* grad) const {
         Matrix<T>& dA = ws.delta[Plan::buffer[I]];
         const auto& layer = std::get<I>(layers_);
         auto& scratch = std::get<I>(ws.scratch);
@@ -466,17 +539,12 @@ private:
             }
         } else {
             T* g = grad + Plan::parameter_offset[I];
-            if constexpr (I == 0) {
-                layer.backward(input_of(ws), dA, nullptr, g, scratch, pass);
-            } else {
-                Matrix<T>* dX = nullptr;
-                if constexpr (Plan::input_gradient_needed[I]) {
-                    dX = &ws.delta[Plan::buffer[I - 1]];
-                    dX->resize(Plan::width_out[I - 1], dA.cols());
-                }
-                const Matrix<T>& in = ws.out[Plan::buffer[I - 1]];
-                layer.backward(Batch(in.data(), in.rows(), in.cols()), dA, dX, g, scratch, pass);
+            Matrix<T>* dX = nullptr;
+            if constexpr (Plan::input_gradient_needed[I]) {
+                dX = &ws.delta[Plan::buffer[I - 1]];
+                dX->resize(Plan::width_in[I], dA.cols());
             }
+            layer.backward(input_of_layer<I>(ws), dA, dX, g, scratch, pass);
         }
     }
 

@@ -1,11 +1,12 @@
 #pragma once
 // Compile-time plan of a network: which template arguments are layers, whether
-// neighbouring shapes agree, how wide each layer's output is, where its parameters
+// neighbouring shapes agree, each layer's input and output shape, where its parameters
 // start in the flat buffer, and which workspace buffer holds its output.
 // Everything here is a constexpr array over a flat pack: no recursive nesting.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
+#include "scratchnet/shape.hpp"
 
 #include <array>
 #include <cstddef>
@@ -53,42 +54,81 @@ constexpr bool check_input() {
         return true;
 }
 
-/// Static facts about the layer pack Ls (the loss already split off).
-template <class... Ls>
+template <class L, bool HasInput, Index C, Index H, Index W>
+constexpr bool check_image() {
+    if constexpr (requires { L::template accepts<C, H, W>(); })
+        return image_shape_known<L, HasInput>::ok && L::template accepts<C, H, W>();
+    else if constexpr (L::inputs != 0)
+        return flat_input_check<L, image<C, H, W>>::ok;
+    else
+        return true;
+}
+
+/// Static facts about the layer pack Ls (the loss already split off); In is the
+/// network's Input<C, H, W>, or NoInput.
+template <class In, class... Ls>
 struct Plan {
     static constexpr std::size_t depth = sizeof...(Ls);
+    static constexpr bool has_input = is_input<In>;
     static constexpr std::array<bool, depth> elementwise{is_elementwise<Ls>()...};
+    static constexpr std::array<bool, depth> view{is_view<Ls>()...};
     static constexpr std::array<Index, depth> declared_inputs{Index{Ls::inputs}...};
-    static constexpr std::array<Index, depth> declared_outputs{Index{Ls::outputs}...};
     static constexpr std::array<Index, depth> parameter_counts{Index{Ls::parameter_count}...};
 
-    /// Width of the data entering layer i (0 while still unknown, before the first Dense).
+    /// The shape of one input sample: Input's, or the first sized layer's inputs, flat.
+    static constexpr Shape input_shape = [] {
+        if constexpr (has_input) {
+            return In::shape;
+        } else {
+            for (std::size_t i = 0; i < depth; ++i)
+                if (declared_inputs[i] != 0) return Shape{declared_inputs[i], 1, 1};
+            return Shape{0, 1, 1};
+        }
+    }();
+    static constexpr Index input_size = input_shape.size();
+
+    /// Shape of the data entering layer i, and of layer i's output: a left fold of
+    /// each layer's shape map over the pack, through an array of function pointers
+    /// (flat, no recursive instantiation).
+    static constexpr std::array<Shape, depth> shape_in = [] {
+        constexpr std::array<Shape (*)(Shape), depth> maps{&shape_after<Ls>...};
+        std::array<Shape, depth> s{};
+        Shape shape = input_shape;
+        for (std::size_t i = 0; i < depth; ++i) {
+            s[i] = shape;
+            shape = maps[i](shape);
+        }
+        return s;
+    }();
+    static constexpr std::array<Shape, depth> shape_out = [] {
+        constexpr std::array<Shape (*)(Shape), depth> maps{&shape_after<Ls>...};
+        std::array<Shape, depth> s{};
+        for (std::size_t i = 0; i < depth; ++i) s[i] = maps[i](shape_in[i]);
+        return s;
+    }();
+
     static constexpr std::array<Index, depth> width_in = [] {
         std::array<Index, depth> w{};
-        Index width = 0;
-        for (std::size_t i = 0; i < depth; ++i) {
-            w[i] = width;
-            if (declared_outputs[i] != 0) width = declared_outputs[i];
-        }
+        for (std::size_t i = 0; i < depth; ++i) w[i] = shape_in[i].size();
         return w;
     }();
-
-    static constexpr Index input_size = [] {
-        for (std::size_t i = 0; i < depth; ++i)
-            if (declared_inputs[i] != 0) return declared_inputs[i];
-        return Index{0};
-    }();
-
-    /// Width of layer i's output.
     static constexpr std::array<Index, depth> width_out = [] {
         std::array<Index, depth> w{};
-        for (std::size_t i = 0; i < depth; ++i) {
-            const Index in = width_in[i] != 0 ? width_in[i] : input_size;
-            w[i] = declared_outputs[i] != 0 ? declared_outputs[i] : in;
-        }
+        for (std::size_t i = 0; i < depth; ++i) w[i] = shape_out[i].size();
         return w;
     }();
 
+    /// Whether layer i reads the network's input itself (it is first, or only
+    /// views come before it).
+    static constexpr std::array<bool, depth> reads_input = [] {
+        std::array<bool, depth> r{};
+        bool only_views = true;
+        for (std::size_t i = 0; i < depth; ++i) {
+            r[i] = only_views;
+            only_views = only_views && view[i];
+        }
+        return r;
+    }();
     static constexpr Index output_size = width_out[depth - 1];
 
     static constexpr std::array<Index, depth> parameter_offset = [] {
@@ -104,14 +144,23 @@ struct Plan {
     static constexpr Index parameter_count = (Index{0} + ... + Index{Ls::parameter_count});
 
     /// Workspace buffer holding layer i's output. An activation right after a
-    /// parameter layer works in place on that layer's output (nothing downstream
-    /// needs the pre-activation); other layers get a buffer of their own.
+    /// layer that computes (not elementwise, not a view) works in place on that
+    /// layer's output (nothing downstream needs the pre-activation, and such a layer
+    /// never reads its output in backward), even with views between them. A view
+    /// shares its input's buffer. Other layers get a buffer of their own.
     static constexpr std::array<std::size_t, depth> buffer = [] {
         std::array<std::size_t, depth> b{};
         std::size_t next = 0;
         for (std::size_t i = 0; i < depth; ++i) {
-            const bool in_place = elementwise[i] && i > 0 && !elementwise[i - 1];
-            b[i] = in_place ? b[i - 1] : next++;
+            std::size_t before = i;  // the nearest layer before i that is no view
+            while (before > 0 && view[before - 1]) --before;
+            const bool after_compute = before > 0 && !elementwise[before - 1];
+            if (view[i] && i > 0)
+                b[i] = b[i - 1];
+            else if (elementwise[i] && after_compute)
+                b[i] = b[i - 1];
+            else
+                b[i] = next++;
         }
         return b;
     }();
@@ -130,10 +179,13 @@ struct Plan {
         return need;
     }();
 
-    /// Instantiates one shape_check per sized layer; true when all agree.
+    /// Instantiates one shape_check per sized layer and each image layer's
+    /// accepts<C, H, W>(); true when all agree.
     template <std::size_t... Is>
     static constexpr bool shapes_agree(std::index_sequence<Is...>) {
-        return (check_input<Ls, width_in[Is]>() && ...);
+        return ((check_input<Ls, width_in[Is]>() &&
+                 check_image<Ls, has_input, shape_in[Is].channels, shape_in[Is].height, shape_in[Is].width>()) &&
+                ...);
     }
 };
 
