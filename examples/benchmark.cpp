@@ -294,6 +294,63 @@ void bench_network(const char* label, const std::vector<int>& sizes, const sn::M
     rows.push_back({p + "predict, 2 threads", static_cast<double>(T.cols()) / parallel, "samples/s"});
 }
 
+// Multiply-adds x 2 of one sample's training pass through a layer: forward, weight
+// gradient, and (unless it is the first layer) input gradient.
+double pass_flops(double forward_flops, bool first) { return forward_flops * (first ? 2.0 : 3.0); }
+double conv_flops(int in_c, int out_c, int k, int out_h, int out_w, bool first) {
+    return pass_flops(2.0 * out_c * out_h * out_w * in_c * k * k, first);
+}
+double dense_flops(int in, int out) { return pass_flops(2.0 * in * out, false); }
+
+// Convolutional networks: epoch time with Adam at batch 128 on 1 and 2 threads,
+// measured in turn after a warm-up, over the first `samples` training images and
+// scaled to 60,000 (a whole epoch of mnist_cnn is about a minute here); achieved
+// GFLOP/s of its products. `conv_only`: the same convolutions alone, to price
+// them without the rest of the network.
+template <class Net>
+void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, const sn::MnistSet<sn::ByteMatrix>& data,
+               int reps, std::vector<Row>& rows) {
+    const sn::Index n = std::min(samples, data.train.images.cols());
+    const auto X = data.train.images.leftCols(n);
+    const auto y = data.train.labels.head(n);
+    const double scale = 60000.0 / static_cast<double>(n);
+    std::vector<double> times[2];
+    for (int round = 0; round <= reps; ++round)
+        for (int k = 0; k < 2; ++k) {
+            const int which = (round + k) % 2;
+            Net net(1);
+            sn::Adam adam(1e-3f);
+            const auto start = Clock::now();
+            sn::fit(net, adam, X, y, {.epochs = 1, .batch_size = 128, .seed = 1, .threads = which == 0 ? 1u : 2u});
+            if (round > 0) times[which].push_back(seconds_since(start) * scale);
+        }
+    const std::string p = std::string(label) + ": ";
+    const double one = median(times[0]), two = median(times[1]);
+    rows.push_back({p + "epoch, 1 thread (timed on " + std::to_string(n) + " samples)", one, "s"});
+    rows.push_back({p + "epoch, 2 threads (timed on " + std::to_string(n) + " samples)", two, "s"});
+    rows.push_back({p + "GEMM work per epoch", flops_per_sample * 60000.0 / 1e9, "GFLOP"});
+    rows.push_back({p + "achieved, 1 thread", flops_per_sample * 60000.0 / one / 1e9, "GFLOP/s"});
+    rows.push_back({p + "achieved, 2 threads", flops_per_sample * 60000.0 / two / 1e9, "GFLOP/s"});
+}
+
+// The convolutions of mnist_cnn alone (conv 32@3x3, ReLU, conv 64@3x3, ReLU, under
+// MSE): a batch gradient of 128 samples on 2 threads, as fit computes it.
+void bench_conv_layers(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows) {
+    using Convs = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>, sn::ReLU,
+                              sn::MeanSquaredError>;
+    Convs net(1);
+    const sn::Matrix<float> X = data.train.images.leftCols(128).cast<float>() / 255.0f;
+    const sn::Matrix<float> Y = sn::Matrix<float>::Zero(Convs::output_size, 128);
+    sn::detail::BatchGradient<Convs> gradient(2, 64);
+    const int batches = 20;
+    gradient.run(net, X, Y);
+    const double t = time_median(reps, [&] {
+        for (int b = 0; b < batches; ++b) gradient.run(net, X, Y);
+    });
+    const double flops = (conv_flops(1, 32, 3, 26, 26, true) + conv_flops(32, 64, 3, 24, 24, false)) * 128 * batches;
+    rows.push_back({"mnist_cnn convolutions alone: achieved, 2 threads", flops / t / 1e9, "GFLOP/s"});
+}
+
 // What Dropout costs: Keras' mnist_mlp (784-512-512-10, RMSprop, batch 128) with
 // and without its two Dropout<0.2> layers, one epoch each at 2 threads, the two
 // measured in turn within each repetition after one warm-up epoch each.
@@ -408,6 +465,19 @@ int main(int argc, char** argv) {
     bench_network<Course>("784-128-10", {784, 128, 10}, data, reps, rows);
     bench_network<Large>("784-512-256-10", {784, 512, 256, 10}, data, reps, rows);
     bench_dropout(data, reps, rows);
+    using LeNet = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 6, 5, 1, 2>, sn::ReLU, sn::MaxPool2D<2>,
+                              sn::Conv2D<6, 16, 5>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten, sn::Dense<400, 120>,
+                              sn::ReLU, sn::Dense<120, 84>, sn::ReLU, sn::Dense<84, 10>, sn::Softmax, sn::CrossEntropy>;
+    using MnistCnn = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>, sn::ReLU,
+                                 sn::MaxPool2D<2>, sn::Dropout<0.25>, sn::Flatten, sn::Dense<9216, 128>, sn::ReLU,
+                                 sn::Dropout<0.5>, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
+    bench_cnn<LeNet>("lenet", conv_flops(1, 6, 5, 28, 28, true) + conv_flops(6, 16, 5, 10, 10, false) +
+                                   dense_flops(400, 120) + dense_flops(120, 84) + dense_flops(84, 10),
+                     60000, data, reps, rows);
+    bench_cnn<MnistCnn>("mnist_cnn", conv_flops(1, 32, 3, 26, 26, true) + conv_flops(32, 64, 3, 24, 24, false) +
+                                         dense_flops(9216, 128) + dense_flops(128, 10),
+                        7680, data, reps, rows);
+    bench_conv_layers(data, reps, rows);
     const double e1 = gemm_gflops(1, reps, false), e2 = gemm_gflops(2, reps, false);
     const double s1 = gemm_gflops(1, reps, true), s2 = gemm_gflops(2, reps, true);
     rows.push_back({"machine: Eigen float GEMM 1536^3, 1 thread", e1, "GFLOP/s"});
@@ -419,7 +489,14 @@ int main(int argc, char** argv) {
     const auto [remote, local] = transfer_micros(400 * 1024, reps);
     rows.push_back({"machine: read 400 KB the other core just wrote", remote, "us"});
     rows.push_back({"machine: read 400 KB this core just wrote", local, "us"});
-    for (const char* label : {"784-128-10", "784-512-256-10"}) {
+    rows.push_back({"mnist_cnn convolutions alone: share of the machine's best GEMM rate, 2 threads",
+                    [&] {
+                        for (const auto& r : rows)
+                            if (r.name == "mnist_cnn convolutions alone: achieved, 2 threads") return r.value / g2;
+                        return 0.0;
+                    }(),
+                    "x"});
+    for (const char* label : {"784-128-10", "784-512-256-10", "lenet", "mnist_cnn"}) {
         const auto find = [&](const std::string& name) {
             for (const auto& r : rows)
                 if (r.name == name) return r.value;

@@ -2,7 +2,7 @@
 // loss and train/test accuracy, the final test accuracy and the confusion matrix,
 // and draw the training curves and a grid of test digits with their predictions.
 // Defaults follow the course: 784-128-10, ReLU, softmax, cross-entropy, SGD 0.1,
-// batch 128. Also trains on Fashion-MNIST (--data /usr/share/datasets/fashion-mnist).
+// batch 128. --model lenet|cnn trains a convolutional network instead. Also trains on Fashion-MNIST (--data /usr/share/datasets/fashion-mnist).
 #include <scratchnet/scratchnet.hpp>
 
 #include "common/plot.hpp"
@@ -233,6 +233,19 @@ int main(int argc, char** argv) {
         std::cout << "loaded " << o.data.string() << ": " << data.train.images.cols() << " training and "
                   << data.test.images.cols() << " test images in " << std::setprecision(3)
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+        // Image shapes are part of the type too: MNIST's columns are 1 x 28 x 28 images
+        // in the order Input<1, 28, 28> expects, so the same data feed every model.
+        if (o.model != "mlp" && (o.hidden != "128" || o.dropout > 0))
+            throw std::invalid_argument("--hidden and --dropout describe --model mlp; --model " + o.model +
+                                        " is fixed (its Dropout is part of it)");
+        if (o.model == "lenet")
+            return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 6, 5, 1, 2>, sn::ReLU, sn::MaxPool2D<2>,
+                                  sn::Conv2D<6, 16, 5>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten, sn::Dense<400, 120>,
+                                  sn::ReLU, sn::Dense<120, 84>, sn::ReLU, sn::Dense<84, 10>>>(o, data);
+        if (o.model == "cnn")
+            return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>, sn::ReLU,
+                                  sn::MaxPool2D<2>, sn::Dropout<0.25>, sn::Flatten, sn::Dense<9216, 128>, sn::ReLU,
+                                  sn::Dropout<0.5>, sn::Dense<128, 10>>>(o, data);
         // Dropout<Rate> is part of the type: the rates on offer are those of the two
         // dropout networks of the literature (Keras' mnist_mlp; Srivastava et al.).
         const bool drop = o.dropout > 0;

@@ -17,7 +17,12 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     CLI::App app{"Train a network on MNIST (or Fashion-MNIST)"};
     app.add_option("--data", o.data, "directory with the four IDX files (raw or .gz); env SCRATCHNET_MNIST_DIR")
         ->capture_default_str();
-    app.add_option("--hidden", o.hidden, "hidden layers (ReLU)")
+    app.add_option("--model", o.model,
+                   "mlp: dense layers (--hidden); lenet: LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84); "
+                   "cnn: Keras' mnist_cnn (conv 32@3x3, conv 64@3x3, pool, dropout 0.25, 128, dropout 0.5)")
+        ->check(CLI::IsMember({"mlp", "lenet", "cnn"}))
+        ->capture_default_str();
+    app.add_option("--hidden", o.hidden, "hidden layers (ReLU) of --model mlp")
         ->check(CLI::IsMember({"128", "512-256", "512-512", "1024-1024-2048"}))
         ->capture_default_str();
     app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw"}))->capture_default_str();
@@ -46,7 +51,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--out", o.out, "directory for pictures and CSV")->capture_default_str();
     app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
     app.add_option("--save", o.save, "save the trained model to this file");
-    app.add_option("--load", o.load, "evaluate this saved model (same --hidden) instead of training");
+    app.add_option("--load", o.load, "evaluate this saved model (same --model and --hidden) instead of training");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 
 struct Options {
     std::filesystem::path data;
+    std::string model = "mlp";   // mlp (see --hidden), lenet or cnn (Keras' mnist_cnn)
     std::string hidden = "128";
     std::string optimizer = "sgd";
     float learning_rate = 0.1f;
