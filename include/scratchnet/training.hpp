@@ -120,6 +120,9 @@ struct History : std::vector<EpochRecord> {
     /// false when the best epoch was the last, whose parameters the network already has.
     bool restored_best = false;
     unsigned threads = 0;   ///< threads fit() ran on (FitOptions::threads after clamping)
+    /// mpi::fit: seconds this process spent exchanging gradients and figures with
+    /// the others (waiting for them included); 0 for fit().
+    double communication_seconds = 0;
     /// Parallel tasks (batch chunks, gradient blocks) each of those threads ran:
     /// shows that the work was spread, not only that the results agree.
     std::vector<std::size_t> tasks_per_thread;
@@ -199,17 +202,22 @@ concept HasLearningRate = requires(Opt& o, float lr) {
     o.set_learning_rate(lr);
 };
 
-/// One fit() call: the epoch loop and its named steps.
-template <class Net, class Opt, class Inputs, class Targets, class Validation>
+/// One fit() call: the epoch loop and its named steps. Gradient computes and sums
+/// each batch's gradient: BatchGradient on this process's threads, or mpi.hpp's
+/// engine across processes (which also agrees on callbacks' answers through
+/// agree(bool) and counts its communication time).
+template <class Net, class Opt, class Inputs, class Targets, class Validation, class Gradient = BatchGradient<Net>>
 class Trainer {
     using T = typename Net::Scalar;
-    using Gradient = BatchGradient<Net>;
 
 public:
+    /// `engine` comes first in the gradient engine's constructor, before the
+    /// options' threads, chunk size, NaN check and split.
+    template <class... Engine>
     Trainer(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
-            const FitOptions& options, const FitCallbacks& callbacks)
+            const FitOptions& options, const FitCallbacks& callbacks, Engine&&... engine)
         : net_(net), optimizer_(optimizer), X_(X), Y_(Y), validation_(validation), o_(options), callbacks_(callbacks),
-          gradient_(options.threads, options.chunk_size, options.check_finite,
+          gradient_(std::forward<Engine>(engine)..., options.threads, options.chunk_size, options.check_finite,
                     options.split == BatchSplit::by_rows) {
         check_options();
         split_samples();
@@ -238,11 +246,13 @@ public:
                 validate(record);
                 history_.push_back(record);
                 const bool stop_early = early_stop(record);
-                if (callbacks_.on_epoch && !callbacks_.on_epoch(record)) break;
+                if (!agree(!callbacks_.on_epoch || callbacks_.on_epoch(record))) break;
                 if (!go_on || stop_early) break;
             }
         }
         restore_best();
+        if constexpr (requires { gradient_.communication_seconds(); })
+            history_.communication_seconds = gradient_.communication_seconds();
         history_.threads = gradient_.pool().size();
         for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
         return std::move(history_);
@@ -318,6 +328,14 @@ private:
         order_ = std::move(all);
     }
 
+    /// A callback's answer, the same on every process that trains (where several do).
+    bool agree(bool answer) {
+        if constexpr (requires { gradient_.agree(answer); })
+            return gradient_.agree(answer);
+        else
+            return answer;
+    }
+
     void set_rate(int epoch, EpochRecord& record) {
         if constexpr (HasLearningRate<Opt>) {
             if (o_.schedule) {
@@ -349,8 +367,8 @@ private:
             correct += r.correct;
             seen += m;
             if (callbacks_.on_batch)
-                go_on = callbacks_.on_batch({epoch, o_.epochs, b + 1, batches_, seen, n,
-                                             loss_sum / static_cast<double>(seen), monotonic_seconds() - start});
+                go_on = agree(callbacks_.on_batch({epoch, o_.epochs, b + 1, batches_, seen, n,
+                                                   loss_sum / static_cast<double>(seen), monotonic_seconds() - start}));
         }
         record.seconds = monotonic_seconds() - start;
         record.loss = loss_sum / static_cast<double>(seen);

@@ -111,6 +111,28 @@ public:
         return collect();
     }
 
+    /// Chunks [first, last) of a batch of `batch` samples only, each into its own
+    /// gradient buffer (chunk_gradient(k)), for a caller that adds up the chunks
+    /// itself (the processes of mpi::fit each compute some). Split by samples only.
+    void compute_chunks(const Net& net, Index batch, std::size_t first, std::size_t last, Gather inputs,
+                        Gather targets, const Pass& pass) {
+        if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
+        if (rows_now()) throw std::logic_error("scratchnet: compute_chunks splits by samples only");
+        chunks_ = assign_chunks(batch);
+        auto task = [&](std::size_t i) {
+            compute_chunk(net, first + i, batch, inputs, targets, pass, nullptr);
+        };
+        pool_.run(last - first, task);
+    }
+    /// Chunks of a batch of `batch` samples.
+    std::size_t chunk_count(Index batch) const { return static_cast<std::size_t>((batch + chunk_ - 1) / chunk_); }
+    /// Chunk k's scaled gradient and figures after compute_chunks().
+    const T* chunk_gradient(std::size_t k) const { return current_[k]->grad.data(); }
+    Result chunk_result(std::size_t k) const {
+        const Chunk& c = *current_[k];
+        return {c.loss_sum, c.correct, c.ws.nonfinite_layer};
+    }
+
     /// The second pass: adds the chunk gradients of the last compute() into
     /// net.gradients(), in chunk order, then calls done(begin, end) for that block
     /// of parameters (an optimizer's update) on the thread that summed it. With a
@@ -220,7 +242,8 @@ private:
 
     /// Chunk k: gathers its samples, runs forward and backward in its own
     /// workspace and writes scale * its gradient (chunk 0 straight into the
-    /// network's buffer, the others into their own, summed later).
+    /// network's buffer unless net_grad is null, the others into their own,
+    /// summed later).
     void compute_chunk(const Net& net, std::size_t k, Index batch, Gather inputs, Gather targets, const Pass& pass,
                        T* net_grad) {
         Chunk& c = *current_[k];
@@ -232,7 +255,7 @@ private:
         c.ws.check_finite = check_finite_;
         c.ws.pass = pass.shifted(begin);
         T* g = net_grad;
-        if (k > 0) {
+        if (k > 0 || net_grad == nullptr) {
             c.grad.resize(Net::parameter_count);
             g = c.grad.data();
         }
