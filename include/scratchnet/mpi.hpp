@@ -353,11 +353,12 @@ private:
     Local local_;  // last: its pool's tasks use the members above
 };
 
-/// Refuses to train when the processes' data, options or networks differ (all
-/// but the schedule, a function, and the thread count, which changes nothing).
+/// Refuses to train when the processes' data, options, networks or callbacks
+/// differ (a schedule and a callback only in whether they are set: they are
+/// functions; the thread count changes nothing and may differ).
 template <class Net, class Inputs, class Targets, class Validation>
 void check_agreement(const Session& session, const Inputs& X, const Targets& Y, const Validation& validation,
-                     const FitOptions& o) {
+                     const FitOptions& o, const FitCallbacks& callbacks) {
     Fingerprint data, setup;
     data.add_matrix(X.derived());
     data.add_matrix(Y.derived());
@@ -365,7 +366,8 @@ void check_agreement(const Session& session, const Inputs& X, const Targets& Y, 
         data.add_matrix(validation.inputs.derived());
         data.add_matrix(validation.targets.derived());
     }
-    setup.add(Net::architecture().data(), Net::architecture().size());
+    const std::string architecture = Net::architecture();
+    setup.add(architecture.data(), architecture.size());
     setup.add_value(o.epochs);
     setup.add_value(o.batch_size);
     setup.add_value(o.seed);
@@ -378,6 +380,11 @@ void check_agreement(const Session& session, const Inputs& X, const Targets& Y, 
     setup.add_value(o.validation_split);
     setup.add_value(o.validation_seed.value_or(0));
     setup.add_value(o.split);
+    setup.add_value(static_cast<bool>(o.schedule));
+    // A callback's answer is agreed on after every batch or epoch where it is set:
+    // set on some processes only, the processes would wait for each other forever.
+    setup.add_value(static_cast<bool>(callbacks.on_batch));
+    setup.add_value(static_cast<bool>(callbacks.on_epoch));
     setup.add_value(o.early_stopping.patience);
     setup.add_value(o.early_stopping.monitor);
     setup.add_value(o.early_stopping.min_delta);
@@ -395,8 +402,8 @@ void check_agreement(const Session& session, const Inputs& X, const Targets& Y, 
         throw Error("scratchnet::mpi::fit: the training data of rank(s) " + bad +
                     " differ from rank 0's (sizes or values): every process must pass the same data set");
     if (const std::string bad = ranks_differing(s); !bad.empty())
-        throw Error("scratchnet::mpi::fit: the network or FitOptions of rank(s) " + bad +
-                    " differ from rank 0's: every process must train alike");
+        throw Error("scratchnet::mpi::fit: the network, FitOptions or callbacks of rank(s) " + bad +
+                    " differ from rank 0's: every process must train alike (set the same callbacks everywhere)");
 }
 
 /// The caller's callbacks, with an exception in one turned into "stop" on this
@@ -451,7 +458,7 @@ template <class Net, class Opt, class Inputs, class Targets, class Validation>
 History fit(const Session& session, Net& net, Opt& optimizer, const Inputs& X, const Targets& Y,
             const Validation& validation, const FitOptions& options, const FitCallbacks& callbacks) {
     static_assert(Optimizer<Opt, Net>, "scratchnet::mpi::fit: the optimizer needs a step(net) member");
-    check_agreement<Net>(session, X, Y, validation, options);
+    check_agreement<Net>(session, X, Y, validation, options, callbacks);
     broadcast(session, net);
     GuardedCallbacks guarded(callbacks);
     History h = scratchnet::detail::Trainer<Net, Opt, Inputs, Targets, Validation, DistributedGradient<Net>>(

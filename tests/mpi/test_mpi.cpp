@@ -165,7 +165,16 @@ int main(int argc, char** argv) {
                     sn::SGD sgd{0.1f};
                     sn::mpi::fit(session, net, sgd, X, y, other);
                 },
-                "the network or FitOptions of rank(s) 1 differ", "different options");
+                "the network, FitOptions or callbacks of rank(s) 1 differ", "different options");
+            sn::FitCallbacks only_on_0;
+            if (session.rank() == 0) only_on_0.on_batch = [](const sn::BatchProgress&) { return true; };
+            expect_throw<sn::mpi::Error>(
+                [&] {
+                    Wide net(1);
+                    sn::SGD sgd{0.1f};
+                    sn::mpi::fit(session, net, sgd, X, y, base, only_on_0);
+                },
+                "callbacks of rank(s) 1", "a callback set on rank 0 only");
             sn::FitCallbacks throws_on_1;
             throws_on_1.on_batch = [&](const sn::BatchProgress& p) {
                 if (session.rank() == 1 && p.batch == 2) throw std::runtime_error("disk full");
