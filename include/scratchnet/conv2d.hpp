@@ -19,13 +19,12 @@
 // Samples run one after another within a pass, so dW is summed in a fixed order.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/affine_parameters.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <new>
 #include <string>
 #include <utility>
 
@@ -84,9 +83,15 @@ struct Conv2D {
 
 namespace detail {
 
-/// Conv2D bound to scalar T and an input of InC x H x W.
+/// Conv2D bound to scalar T and an input of InC x H x W: weights() (OutC x InC K K,
+/// row o is output channel o's kernel) and bias() (one per output channel) are
+/// views into the network's parameters.
 template <Index InC, Index OutC, Index K, Index Stride, Index Pad, class T, Index H, Index W>
-class Conv2DLayer : public Conv2D<InC, OutC, K, Stride, Pad> {
+class Conv2DLayer : public Conv2D<InC, OutC, K, Stride, Pad>, public AffineParameters<T, OutC, InC * K * K> {
+    using Parameters = AffineParameters<T, OutC, InC * K * K>;
+    using Parameters::bias_;
+    using Parameters::weights_;
+
 public:
     static constexpr Index kOutH = (H + 2 * Pad - K) / Stride + 1;
     static constexpr Index kOutW = (W + 2 * Pad - K) / Stride + 1;
@@ -95,40 +100,12 @@ public:
     static constexpr Index kIn = InC * H * W;
     static constexpr Index kOut = OutC * kPixels;
 
-    using WeightsView = Eigen::Map<Matrix<T>>;
-    using BiasView = Eigen::Map<Vector<T>>;
+    using typename Parameters::BiasView;
+    using typename Parameters::WeightsView;
 
-    /// OutC x (InC K K): row o is output channel o's kernel. Writable.
-    WeightsView& weights() { return weights_; }
-    const WeightsView& weights() const { return weights_; }
-    /// One bias per output channel. Writable.
-    BiasView& bias() { return bias_; }
-    const BiasView& bias() const { return bias_; }
-
-    void attach(T* params) {
-        new (&weights_) WeightsView(params, OutC, kTaps);
-        new (&bias_) BiasView(params + OutC * kTaps, OutC);
-    }
-
-    /// As Dense, with the fans of a convolution: fan-in InC K K, fan-out OutC K K.
-    void initialize(Rng& rng, Init init) {
-        if (init == Init::he) {
-            const double sd = std::sqrt(2.0 / static_cast<double>(kTaps));
-            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(sd * normal(rng));
-        } else {
-            const double r = std::sqrt(6.0 / static_cast<double>(kTaps + OutC * K * K));
-            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(uniform(rng, -r, r));
-        }
-        bias_.setZero();
-    }
-
-    /// Max-norm on each kernel (a row of W).
-    void constrain_max_norm(T c) {
-        for (Index o = 0; o < OutC; ++o) {
-            const T norm = weights_.row(o).norm();
-            if (norm > c) weights_.row(o) *= c / norm;
-        }
-    }
+    /// He or Glorot with the fans of a convolution: fan-in InC K K, fan-out OutC K K.
+    /// Max-norm (constrain_max_norm) constrains each kernel as a unit.
+    void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, kTaps, OutC * K * K); }
 
     struct Scratch {
         Matrix<T> unfolded;  // U of one sample: kPixels x kTaps
@@ -216,8 +193,6 @@ private:
             }
     }
 
-    WeightsView weights_{nullptr, OutC, kTaps};
-    BiasView bias_{nullptr, OutC};
 };
 
 }  // namespace detail

@@ -8,11 +8,10 @@
 // checking each see one vector.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/affine_parameters.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/layer.hpp"
 
-#include <cmath>
-#include <new>
 #include <string>
 
 namespace scratchnet {
@@ -34,40 +33,20 @@ public:
     static std::string name() { return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + ">"; }
 };
 
-/// The concrete layer for scalar T, as returned by `network.layer<I>()`.
+/// The concrete layer for scalar T, as returned by `network.layer<I>()`: weights()
+/// (Out x In) and bias() are views into the network's parameters.
 template <Index In, Index Out, class T>
-class Dense : public Dense<In, Out, void> {
+class Dense : public Dense<In, Out, void>, public detail::AffineParameters<T, Out, In> {
+    using Parameters = detail::AffineParameters<T, Out, In>;
+    using Parameters::bias_;
+    using Parameters::weights_;
+
 public:
-    using WeightsView = Eigen::Map<Matrix<T>>;
-    using BiasView = Eigen::Map<Vector<T>>;
+    using typename Parameters::BiasView;
+    using typename Parameters::WeightsView;
 
-    /// Out x In view into the network's parameters; writable.
-    WeightsView& weights() { return weights_; }
-    const WeightsView& weights() const { return weights_; }
-    /// Out-vector view into the network's parameters; writable.
-    BiasView& bias() { return bias_; }
-    const BiasView& bias() const { return bias_; }
-
-    /// Points the views at `params` (In*Out weights, then Out biases). Maps cannot be
-    /// reseated by assignment (that would copy values), hence placement new, which
-    /// is how Eigen documents it.
-    void attach(T* params) {
-        new (&weights_) WeightsView(params, Out, In);
-        new (&bias_) BiasView(params + In * Out, Out);
-    }
-
-    /// Init::he: N(0, 2/In), for a ReLU-like layer next (it halves the variance);
-    /// Init::glorot: U(-r, r) with r = sqrt(6/(In+Out)). Biases start at 0.
-    void initialize(Rng& rng, Init init) {
-        if (init == Init::he) {
-            const double sd = std::sqrt(2.0 / static_cast<double>(In));
-            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(sd * detail::normal(rng));
-        } else {
-            const double r = std::sqrt(6.0 / static_cast<double>(In + Out));
-            for (Index k = 0; k < weights_.size(); ++k) weights_.data()[k] = static_cast<T>(detail::uniform(rng, -r, r));
-        }
-        bias_.setZero();
-    }
+    /// He or Glorot with fan-in In and fan-out Out (see AffineParameters).
+    void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, In, Out); }
 
     // Rows [r0, r1) of forward() and of backward()'s parameter gradient, for a
     // scheduler that splits this layer by its outputs across threads (each thread
@@ -93,16 +72,6 @@ public:
         Eigen::Map<Vector<T>> db(grad + In * Out + r0, r1 - r0);
         db = dZ.col(0).segment(r0, r1 - r0);
         for (Index j = 1; j < dZ.cols(); ++j) db += dZ.col(j).segment(r0, r1 - r0);
-    }
-
-    /// Max-norm constraint (Srivastava et al. 2014): scales each unit's incoming
-    /// weights, a row of W, down to an L2 norm of at most c. Rows within it are
-    /// left alone; the bias is not constrained.
-    void constrain_max_norm(T c) {
-        for (Index i = 0; i < Out; ++i) {
-            const T norm = weights_.row(i).norm();
-            if (norm > c) weights_.row(i) *= c / norm;
-        }
     }
 
     /// What one pass through this layer needs besides its input and output: the
@@ -140,9 +109,6 @@ public:
             s.wdz.run(In, batch, Out, weights_.data(), Out, dZ.data(), Out, dX->data(), In, T(1), accumulate);
     }
 
-private:
-    WeightsView weights_{nullptr, Out, In};
-    BiasView bias_{nullptr, Out};
 };
 
 }  // namespace scratchnet
