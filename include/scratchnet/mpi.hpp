@@ -17,12 +17,16 @@
 // gradient, and each applies the same optimizer update (in fit's fixed blocks), so
 // parameters and optimizer state stay identical everywhere. MPI_Allreduce would
 // not do: its summation order depends on P and on the algorithm Open MPI picks.
-// Per step and process that is (chunks it computed) x N scalars sent and N
-// received, plus a few numbers per chunk (loss, hits, NaN finds).
+// Per step, a process that computed c of the C chunks sends c N (P - 1) / P
+// scalars and receives (C - c) N / P in the reduce-scatter, then sends N / P and
+// receives N (P - 1) / P in the allgather, plus a few numbers per chunk (loss,
+// hits, NaN finds).
 //
 // Faults: every process learns every chunk's loss, hits and NaN finds, and
-// whether some process failed, before anyone moves on, so a failure on one stops
-// all of them with the same error instead of a hang. Data, options or networks
+// whether some process failed (computing, gathering its samples, allocating),
+// before anyone moves on, so such a failure on one stops all of them with the
+// same error instead of a hang; a throwing callback or schedule likewise. An MPI
+// error itself (a dead node) is MPI's to report. Data, options or networks
 // that differ between processes are refused before training, naming the ranks.
 // Callbacks run on every process; training stops on all of them when any one's
 // callback says stop. Print and write files on rank 0 only (session.rank() == 0).
@@ -35,6 +39,8 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -162,7 +168,9 @@ inline std::string ranks_differing(const std::vector<std::uint64_t>& values) {
 }
 
 /// BatchGradient's interface to fit, with the batch's chunks spread over the
-/// processes and their gradients added up in chunk order across them.
+/// processes and their gradients added up in chunk order across them. All the
+/// collectives of a step run in compute(); the step's local work then runs
+/// through agreed(), so that the processes never wait in different calls.
 template <class Net>
 class DistributedGradient {
     using T = typename Net::Scalar;
@@ -195,25 +203,50 @@ public:
     /// failure. Throws on every process when one failed.
     Result compute(Net& net, Index batch, Gather inputs, Gather targets, const Pass& pass = {}) {
         chunks_ = local_.chunk_count(batch);
+        check_counts();
         const auto [first, last] = chunks_of(rank_);
         std::string failure;
         try {
+            // exchange()'s buffers too: a failed allocation is reported with the rest.
+            outgoing_.resize(static_cast<std::size_t>(Net::parameter_count) * (last - first));
+            incoming_.resize(static_cast<std::size_t>(owned_end_ - owned_begin_) * chunks_);
             local_.compute_chunks(net, batch, first, last, inputs, targets, pass);
         } catch (const std::exception& e) {
             failure = e.what();
         } catch (...) {
             failure = "an exception not derived from std::exception";
         }
-        return share_results(failure);
+        const Result r = share_results(failure);
+        exchange(net);  // every collective of a step happens here, before the step's local work
+        return r;
     }
 
-    /// The reduce-scatter in chunk order, then the whole sum to every process;
-    /// done(begin, end) over fit's fixed blocks.
-    void sum(Net& net, Done done) {
-        exchange(net);
-        local_.for_each_block(done);
-    }
+    /// net.gradients() already holds the whole sum (compute() exchanged it):
+    /// done(begin, end) over fit's fixed blocks, on this process's threads.
+    void sum(Net&, Done done) { local_.for_each_block(done); }
     void for_each_block(Done done) { local_.for_each_block(done); }
+
+    /// Runs the local work of a step (the optimizer's update, clipping, max-norm):
+    /// an exception there on any process (an optimizer whose state belongs to
+    /// another network, say) is thrown on every process.
+    template <class F>
+    void agreed(F&& f) {
+        std::string failure;
+        try {
+            f();
+        } catch (const std::exception& e) {
+            failure = e.what();
+        } catch (...) {
+            failure = "an exception not derived from std::exception";
+        }
+        const int mine = failure.empty() ? 0 : 1;
+        flags_.resize(static_cast<std::size_t>(size_));
+        timed([&] {
+            check(MPI_Allgather(&mine, 1, MPI_INT, flags_.data(), 1, MPI_INT, comm_), "MPI_Allgather of the step");
+        });
+        for (int q = 0; q < size_; ++q)
+            if (flags_[static_cast<std::size_t>(q)] != 0) fail(q, failure);
+    }
 
     /// True on every process when true on all.
     bool agree(bool answer) {
@@ -226,6 +259,21 @@ public:
     double communication_seconds() const { return communication_; }
 
 private:
+    /// MPI counts are ints: refuse, on every process alike (the figures are the
+    /// same everywhere), a batch whose exchange would need larger ones.
+    void check_counts() const {
+        Index largest = 0;
+        for (int q = 0; q < size_; ++q) {
+            const auto [a, b] = chunks_of(q);
+            largest = std::max(largest, Net::parameter_count * static_cast<Index>(b - a));
+        }
+        largest = std::max(largest, (owned_end_ - owned_begin_) * static_cast<Index>(chunks_));
+        if (largest > std::numeric_limits<int>::max())
+            throw std::invalid_argument("scratchnet::mpi::fit: a process would exchange " + std::to_string(largest) +
+                                        " scalars in one call, more than MPI's int counts allow: use a larger "
+                                        "chunk_size or more processes");
+    }
+
     /// Chunks [first, last) that process q computes.
     std::pair<std::size_t, std::size_t> chunks_of(int q) const {
         const auto c = chunks_;
@@ -248,7 +296,7 @@ private:
         send_.clear();
         send_.push_back(failure.empty() ? 0.0 : 1.0);
         for (std::size_t k = first; k < last; ++k) {
-            const Result r = local_.chunk_result(k);
+            const Result r = failure.empty() ? local_.chunk_result(k) : Result{};  // a failed chunk may be unset
             send_.push_back(static_cast<double>(r.loss_sum));
             send_.push_back(static_cast<double>(r.correct));
             send_.push_back(static_cast<double>(r.nonfinite_layer));
@@ -295,12 +343,10 @@ private:
 
     /// Reduce-scatter by parameter range in chunk order, then allgather of the sums.
     void exchange(Net& net) {
-        constexpr Index n = Net::parameter_count;
         const auto [first, last] = chunks_of(rank_);
         const std::size_t mine = last - first;
         // To process r: for each of my chunks in order, its part [r N / P, (r + 1) N / P).
-        outgoing_.resize(static_cast<std::size_t>(n) * mine);
-        for (int r = 0; r < size_; ++r) {
+        for (int r = 0; r < size_; ++r) {  // outgoing_ and incoming_ were sized by compute()
             send_counts_[r] = counts_[r] * static_cast<int>(mine);
             send_displacements_[r] = displacements_[r] * static_cast<int>(mine);
             for (std::size_t k = 0; k < mine; ++k)
@@ -309,7 +355,6 @@ private:
                             sizeof(T) * static_cast<std::size_t>(counts_[r]));
         }
         const Index owned = owned_end_ - owned_begin_;
-        incoming_.resize(static_cast<std::size_t>(owned) * chunks_);
         for (int q = 0; q < size_; ++q) {
             const auto [a, b] = chunks_of(q);
             receive_counts_[q] = static_cast<int>(owned) * static_cast<int>(b - a);
@@ -348,17 +393,19 @@ private:
     std::vector<int> figure_counts_ = std::vector<int>(static_cast<std::size_t>(size_));
     std::vector<int> figure_displacements_ = std::vector<int>(static_cast<std::size_t>(size_));
     std::vector<double> send_, received_;
+    std::vector<int> flags_;
     std::vector<T> outgoing_, incoming_;
     double communication_ = 0;
     Local local_;  // last: its pool's tasks use the members above
 };
 
-/// Refuses to train when the processes' data, options, networks or callbacks
-/// differ (a schedule and a callback only in whether they are set: they are
-/// functions; the thread count changes nothing and may differ).
-template <class Net, class Inputs, class Targets, class Validation>
-void check_agreement(const Session& session, const Inputs& X, const Targets& Y, const Validation& validation,
-                     const FitOptions& o, const FitCallbacks& callbacks) {
+/// Refuses to train when the processes' data, options, networks, callbacks or
+/// learning rates differ (a schedule and a callback only in whether they are
+/// set: they are functions, and the schedule's factors are compared each epoch;
+/// the thread count changes nothing and may differ).
+template <class Net, class Opt, class Inputs, class Targets, class Validation>
+void check_agreement(const Session& session, const Opt& optimizer, const Inputs& X, const Targets& Y,
+                     const Validation& validation, const FitOptions& o, const FitCallbacks& callbacks) {
     Fingerprint data, setup;
     data.add_matrix(X.derived());
     data.add_matrix(Y.derived());
@@ -378,9 +425,11 @@ void check_agreement(const Session& session, const Inputs& X, const Targets& Y, 
     setup.add_value(o.clip_norm);
     setup.add_value(o.max_norm);
     setup.add_value(o.validation_split);
+    setup.add_value(o.validation_seed.has_value());
     setup.add_value(o.validation_seed.value_or(0));
     setup.add_value(o.split);
     setup.add_value(static_cast<bool>(o.schedule));
+    if constexpr (requires { optimizer.learning_rate(); }) setup.add_value(static_cast<double>(optimizer.learning_rate()));
     // A callback's answer is agreed on after every batch or epoch where it is set:
     // set on some processes only, the processes would wait for each other forever.
     setup.add_value(static_cast<bool>(callbacks.on_batch));
@@ -402,7 +451,7 @@ void check_agreement(const Session& session, const Inputs& X, const Targets& Y, 
         throw Error("scratchnet::mpi::fit: the training data of rank(s) " + bad +
                     " differ from rank 0's (sizes or values): every process must pass the same data set");
     if (const std::string bad = ranks_differing(s); !bad.empty())
-        throw Error("scratchnet::mpi::fit: the network, FitOptions or callbacks of rank(s) " + bad +
+        throw Error("scratchnet::mpi::fit: the network, FitOptions, callbacks or learning rate of rank(s) " + bad +
                     " differ from rank 0's: every process must train alike (set the same callbacks everywhere)");
 }
 
@@ -454,17 +503,66 @@ inline void agree_on_callbacks(const Session& session, const std::string& failur
     throw Error("scratchnet::mpi::fit: rank " + std::to_string(first) + " failed: " + text);
 }
 
+/// The caller's schedule, called on every process and its factor compared: a
+/// schedule that throws on one process, or gives another factor there, stops all
+/// of them with the same error (the processes would otherwise drift apart, or
+/// one would leave while the others wait).
+inline std::function<double(int)> agreed_schedule(const Session& session, std::function<double(int)> schedule) {
+    return [&session, schedule = std::move(schedule)](int epoch) {
+        double factor = 0;
+        std::string failure;
+        try {
+            factor = schedule(epoch);
+        } catch (const std::exception& e) {
+            failure = std::string("the schedule threw: ") + e.what();
+        } catch (...) {
+            failure = "the schedule threw";
+        }
+        const double mine[2] = {failure.empty() ? 0.0 : 1.0, factor};
+        std::vector<double> all(2 * static_cast<std::size_t>(session.size()));
+        check(MPI_Allgather(mine, 2, MPI_DOUBLE, all.data(), 2, MPI_DOUBLE, session.communicator()),
+              "MPI_Allgather of the schedule's factors");
+        agree_on_callbacks(session, failure);
+        std::string differ;
+        for (int r = 1; r < session.size(); ++r)
+            if (std::memcmp(&all[2 * static_cast<std::size_t>(r) + 1], &all[1], sizeof(double)) != 0)
+                differ += (differ.empty() ? "" : ", ") + std::to_string(r);
+        if (!differ.empty())
+            throw Error("scratchnet::mpi::fit: the schedule of rank(s) " + differ + " gives another factor than rank "
+                        "0's for epoch " + std::to_string(epoch));
+        return factor;
+    };
+}
+
+/// After training: the parameters agree on every process, or every process
+/// throws (an optimizer that came with other state on some process, say).
+template <class Net>
+void agree_on_parameters(const Session& session, const Net& net) {
+    Fingerprint f;
+    f.add(net.parameters().data(), sizeof(typename Net::Scalar) * static_cast<std::size_t>(Net::parameter_count));
+    const std::uint64_t mine = f.value();
+    std::vector<std::uint64_t> all(static_cast<std::size_t>(session.size()));
+    check(MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, session.communicator()),
+          "MPI_Allgather of the parameters' fingerprints");
+    if (const std::string bad = ranks_differing(all); !bad.empty())
+        throw Error("scratchnet::mpi::fit: after training, the parameters of rank(s) " + bad + " differ from rank 0's "
+                    "(did the optimizer come with other state there? use a fresh or reset() optimizer everywhere)");
+}
+
 template <class Net, class Opt, class Inputs, class Targets, class Validation>
 History fit(const Session& session, Net& net, Opt& optimizer, const Inputs& X, const Targets& Y,
             const Validation& validation, const FitOptions& options, const FitCallbacks& callbacks) {
     static_assert(Optimizer<Opt, Net>, "scratchnet::mpi::fit: the optimizer needs a step(net) member");
-    check_agreement<Net>(session, X, Y, validation, options, callbacks);
+    check_agreement<Net>(session, optimizer, X, Y, validation, options, callbacks);
     broadcast(session, net);
     GuardedCallbacks guarded(callbacks);
+    FitOptions o = options;
+    if (options.schedule) o.schedule = agreed_schedule(session, options.schedule);
     History h = scratchnet::detail::Trainer<Net, Opt, Inputs, Targets, Validation, DistributedGradient<Net>>(
-                    net, optimizer, X, Y, validation, options, guarded.callbacks(), session)
+                    net, optimizer, X, Y, validation, o, guarded.callbacks(), session)
                     .run();
     agree_on_callbacks(session, guarded.failure());
+    agree_on_parameters(session, net);
     return h;
 }
 

@@ -5,7 +5,8 @@
 // input exactly (no row or column silently left out), which the compiler checks.
 //
 // MaxPool2D passes each output's gradient to the input that held the maximum (the
-// first such input where several tie). Where it came from is a branch, as ReLU's
+// first such input where several tie; a NaN counts as the maximum, so that it
+// reaches the output rather than hiding there). Where it came from is a branch, as ReLU's
 // sign is: the layer reports it through branch_signature (layer.hpp), so that
 // gradient_check does not take a difference across two maxima for a derivative.
 
@@ -14,7 +15,9 @@
 #include "scratchnet/shape.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace scratchnet {
@@ -76,6 +79,8 @@ namespace detail {
 template <Index Size, Index Stride, class T, Index C, Index H, Index W>
 class MaxPoolLayer : public MaxPool2D<Size, Stride>, PoolGeometry<Size, Stride, C, H, W> {
     using G = PoolGeometry<Size, Stride, C, H, W>;
+    static_assert(G::kIn <= std::numeric_limits<std::int32_t>::max(),
+                  "scratchnet::MaxPool2D: an input of more than 2^31 features per sample");
 
 public:
     /// Where each output's maximum came from: its index in the sample's input.
@@ -98,7 +103,8 @@ public:
                         for (Index i = 0; i < Size; ++i)
                             for (Index j = 0; j < Size; ++j) {
                                 const Index k = G::corner(c, oy, ox) + i * W + j;
-                                if (x[k] > x[best]) best = k;
+                                // A NaN wins and stays: it reaches the output, where fit's check sees it.
+                                if (x[k] > x[best] || (std::isnan(x[k]) && !std::isnan(x[best]))) best = k;
                             }
                         y[o] = x[best];
                         from[o] = static_cast<std::int32_t>(best);

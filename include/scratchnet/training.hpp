@@ -246,8 +246,8 @@ public:
                 validate(record);
                 history_.push_back(record);
                 const bool stop_early = early_stop(record);
-                if (!agree(!callbacks_.on_epoch || callbacks_.on_epoch(record))) break;
-                if (!go_on || stop_early) break;
+                const bool callback_goes_on = !callbacks_.on_epoch || callbacks_.on_epoch(record);
+                if (!agree(callback_goes_on && !stop_early) || !go_on) break;
             }
         }
         restore_best();
@@ -413,8 +413,16 @@ private:
     }
 
     /// Sums the chunk gradients and moves the parameters: clipped, updated (in
-    /// ranges on the pool where the optimizer offers them), constrained.
+    /// ranges on the pool where the optimizer offers them), constrained. Where
+    /// several processes train, a failure in one is a failure in all.
     void step() {
+        if constexpr (requires { gradient_.agreed([] {}); })
+            gradient_.agreed([&] { update_parameters(); });
+        else
+            update_parameters();
+    }
+
+    void update_parameters() {
         if (o_.clip_norm > 0) {
             gradient_.sum(net_, [](Index, Index) {});
             auto g = net_.gradients();

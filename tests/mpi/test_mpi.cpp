@@ -165,7 +165,44 @@ int main(int argc, char** argv) {
                     sn::SGD sgd{0.1f};
                     sn::mpi::fit(session, net, sgd, X, y, other);
                 },
-                "the network, FitOptions or callbacks of rank(s) 1 differ", "different options");
+                "rank(s) 1 differ from rank 0's: every process must train alike", "different options");
+            expect_throw<sn::mpi::Error>(
+                [&] {
+                    Wide net(1);
+                    sn::SGD sgd{session.rank() == 1 ? 0.2f : 0.1f};
+                    sn::mpi::fit(session, net, sgd, X, y, base);
+                },
+                "learning rate of rank(s) 1 differ", "a different learning rate");
+            sn::FitOptions scheduled = base;
+            scheduled.schedule = [&](int) { return session.rank() == 1 ? 0.5 : 1.0; };
+            expect_throw<sn::mpi::Error>(
+                [&] {
+                    Wide net(1);
+                    sn::SGD sgd{0.1f};
+                    sn::mpi::fit(session, net, sgd, X, y, scheduled);
+                },
+                "the schedule of rank(s) 1 gives another factor than rank 0's for epoch 1", "a different schedule");
+            sn::FitOptions throwing = base;
+            throwing.schedule = [&](int epoch) {
+                if (session.rank() == 1 && epoch == 2) throw std::runtime_error("no such epoch");
+                return 1.0;
+            };
+            expect_throw<sn::mpi::Error>(
+                [&] {
+                    Wide net(1);
+                    sn::SGD sgd{0.1f};
+                    sn::mpi::fit(session, net, sgd, X, y, throwing);
+                },
+                "rank 1 failed: the schedule threw: no such epoch", "a schedule that throws on rank 1 only");
+            sn::Adam used{0.01f};
+            Wide elsewhere(9);
+            if (session.rank() == 1) used.step(elsewhere);  // rank 1 only: its state now belongs to `elsewhere`
+            expect_throw<sn::mpi::Error>(
+                [&] {
+                    Wide net(1);
+                    sn::mpi::fit(session, net, used, X, y, base);
+                },
+                "rank 1 failed: ", "an optimizer with state from another network on rank 1");
             sn::FitCallbacks only_on_0;
             if (session.rank() == 0) only_on_0.on_batch = [](const sn::BatchProgress&) { return true; };
             expect_throw<sn::mpi::Error>(
@@ -174,7 +211,7 @@ int main(int argc, char** argv) {
                     sn::SGD sgd{0.1f};
                     sn::mpi::fit(session, net, sgd, X, y, base, only_on_0);
                 },
-                "callbacks of rank(s) 1", "a callback set on rank 0 only");
+                "callbacks or learning rate of rank(s) 1", "a callback set on rank 0 only");
             sn::FitCallbacks throws_on_1;
             throws_on_1.on_batch = [&](const sn::BatchProgress& p) {
                 if (session.rank() == 1 && p.batch == 2) throw std::runtime_error("disk full");

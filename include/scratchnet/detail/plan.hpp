@@ -179,6 +179,16 @@ struct Plan {
         return need;
     }();
 
+    /// A view reinterprets its input's buffer: it cannot change the size.
+    static constexpr bool views_keep_size = [] {
+        for (std::size_t i = 0; i < depth; ++i)
+            if (view[i] && width_out[i] != width_in[i]) return false;
+        return true;
+    }();
+    static_assert(views_keep_size,
+                  "scratchnet::Network: a view layer (view = true, as Flatten) must give as many features as it "
+                  "takes: its output is its input's buffer");
+
     /// Instantiates one shape_check per sized layer and each image layer's
     /// accepts<C, H, W>(); true when all agree.
     template <std::size_t... Is>
