@@ -27,7 +27,7 @@ namespace {
 // update over its threads, fused with the gradient sum, as for a concrete optimizer.
 struct AnyOptimizer {
     using range_update = AnyOptimizer;
-    std::variant<sn::SGD, sn::Momentum, sn::Adam, sn::RMSprop, sn::AdamW> impl;
+    std::variant<sn::SGD, sn::Momentum, sn::Adam, sn::RMSprop, sn::AdamW, sn::Adadelta> impl;
     template <class Net>
     void step(Net& net) {
         std::visit([&](auto& o) { o.step(net); }, impl);
@@ -59,6 +59,8 @@ AnyOptimizer make_optimizer(const Options& o) {
     if (o.optimizer == "rmsprop")
         return {sn::RMSprop{sn::RMSpropOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};
     if (o.optimizer == "adamw") return {sn::AdamW{o.learning_rate, o.weight_decay}};
+    if (o.optimizer == "adadelta")  // rho 0.95, epsilon 1e-7: Keras' mnist_cnn
+        return {sn::Adadelta{sn::AdadeltaOptions{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay}}};
     if (o.optimizer == "momentum" || o.optimizer == "nesterov")
         return {sn::Momentum{sn::MomentumOptions{.learning_rate = o.learning_rate,
                                                  .momentum = o.momentum,

@@ -25,7 +25,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--hidden", o.hidden, "hidden layers (ReLU) of --model mlp")
         ->check(CLI::IsMember({"128", "512-256", "512-512", "1024-1024-2048"}))
         ->capture_default_str();
-    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw"}))->capture_default_str();
+    app.add_option("--optimizer", o.optimizer)->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "rmsprop", "adamw", "adadelta"}))->capture_default_str();
     app.add_option("--lr", o.learning_rate, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--momentum", o.momentum, "momentum of --optimizer momentum|nesterov")->capture_default_str()->check(CLI::Range(0.0, 0.999));
     app.add_option("--weight-decay", o.weight_decay, "L2 weight decay (AdamW: decoupled)")->capture_default_str()->check(CLI::NonNegativeNumber);

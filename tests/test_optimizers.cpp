@@ -140,6 +140,46 @@ TEST_CASE("begin_step plus update over any ranges equals step, for every optimiz
     check([] { return sn::Adam{sn::AdamOptions{.learning_rate = 0.01f, .weight_decay = 0.001f}}; });
 }
 
+TEST_CASE("Adadelta: three steps by hand, Zeiler's defaults, the update in ranges equals step()") {
+    const sn::Adadelta defaults;
+    CHECK(defaults.options().learning_rate == 1.0f);
+    CHECK(defaults.options().rho == 0.95f);
+    CHECK(defaults.options().epsilon == 1e-7f);
+
+    const Eigen::VectorXd theta0 = (Eigen::VectorXd(4) << 1.0, -2.0, 0.5, 0.0).finished();
+    const Eigen::VectorXd g1 = (Eigen::VectorXd(4) << 0.4, -0.1, 2.0, 0.0).finished();
+    const Eigen::VectorXd g2 = (Eigen::VectorXd(4) << -0.2, 0.3, 1.0, 0.5).finished();
+    const double lr = 1.0, rho = 0.95, eps = 1e-6;
+    sn::Adadelta ada{sn::AdadeltaOptions{.learning_rate = 1.0f, .rho = 0.95f, .epsilon = 1e-6f}};
+    sn::Adadelta ranged = ada;
+    Linear net(1), net2(1);
+    net.parameters() = theta0;
+    net2.parameters() = theta0;
+    Eigen::VectorXd theta = theta0, v = Eigen::VectorXd::Zero(4), u = Eigen::VectorXd::Zero(4);
+    for (const Eigen::VectorXd* g : {&g1, &g2, &g1}) {
+        net.gradients() = *g;
+        ada.step(net);
+        net2.gradients() = *g;
+        ranged.begin_step(net2);
+        ranged.update(net2, 2, 4);
+        ranged.update(net2, 0, 2);
+        for (int k = 0; k < 4; ++k) {
+            v[k] = rho * v[k] + (1 - rho) * (*g)[k] * (*g)[k];
+            const double d = std::sqrt(u[k] + static_cast<double>(static_cast<float>(eps))) /
+                             std::sqrt(v[k] + static_cast<double>(static_cast<float>(eps))) * (*g)[k];
+            u[k] = rho * u[k] + (1 - rho) * d * d;
+            theta[k] -= lr * d;
+        }
+    }
+    // Steps are about sqrt(eps) g at first: judged far below their size.
+    CHECK((net.parameters() - theta).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK((net.parameters() - theta0).cwiseAbs().minCoeff() > 0.0);  // every parameter with a gradient moved
+    CHECK(net2.parameters() == net.parameters());
+    CHECK_THROWS_AS(sn::Adadelta(sn::AdadeltaOptions{.rho = 1.0f}), std::invalid_argument);
+    CHECK_THROWS_AS(sn::Adadelta(sn::AdadeltaOptions{.epsilon = 0.0f}), std::invalid_argument);
+    CHECK_THROWS_AS(sn::Adadelta(-1.0f), std::invalid_argument);
+}
+
 TEST_CASE("RMSprop: two steps by hand, with and without momentum, and Keras' defaults") {
     const sn::RMSprop defaults;
     CHECK(defaults.options().learning_rate == 1e-3f);
