@@ -190,8 +190,8 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
         typename Net::Workspace ws;
         sn::Matrix<float> block;
         sn::Labels part;
-        for (sn::Index begin = 0; begin < p.size(); begin += 1000) {
-            const sn::Index n = std::min<sn::Index>(1000, p.size() - begin);
+        for (sn::Index begin = 0; begin < p.size(); begin += Net::inference_batch_size) {
+            const sn::Index n = std::min<sn::Index>(Net::inference_batch_size, p.size() - begin);
             block = data.test.images.middleCols(begin, n).template cast<float>() / 255.0f;
             net.predict(typename Net::Batch(block.data(), block.rows(), n), ws, part);
             p.segment(begin, n) = part;

@@ -50,7 +50,7 @@ struct Subset {
 /// samples of the subset (in inference mode: a fresh workspace's pass).
 template <class Net, class Inputs, class Targets, class F>
 void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, const std::string& who,
-                    Subset subset = {}, Index block = 1024) {
+                    Subset subset = {}, Index block = Net::inference_batch_size) {
     using T = typename Net::Scalar;
     check_data<Net>(X, Y, who);
     const Index n = subset.indices != nullptr ? subset.size : sample_count(X);

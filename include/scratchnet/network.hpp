@@ -16,6 +16,7 @@
 #include "scratchnet/shape.hpp"
 #include "scratchnet/task.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -244,7 +245,18 @@ public:
     Labels predict(const Matrix<T>& X) const {
         Workspace ws;
         Labels out;
-        predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
+        if (X.cols() <= inference_batch_size) {
+            predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
+            return out;
+        }
+        // In blocks, so that a convolutional network's buffers stay small.
+        out.resize(X.cols());
+        Labels part;
+        for (Index begin = 0; begin < X.cols(); begin += inference_batch_size) {
+            const Index n = std::min(inference_batch_size, X.cols() - begin);
+            predict(Batch(X.data() + begin * X.rows(), X.rows(), n), ws, part);
+            out.segment(begin, n) = part;
+        }
         return out;
     }
 
@@ -253,7 +265,13 @@ public:
     /// predicted values for a regression network. Thread-safe.
     Matrix<T> outputs(const Matrix<T>& X) const {
         Workspace ws;
-        return forward(Batch(X.data(), X.rows(), X.cols()), ws);
+        if (X.cols() <= inference_batch_size) return forward(Batch(X.data(), X.rows(), X.cols()), ws);
+        Matrix<T> out(output_size, X.cols());
+        for (Index begin = 0; begin < X.cols(); begin += inference_batch_size) {
+            const Index n = std::min(inference_batch_size, X.cols() - begin);
+            out.middleCols(begin, n) = forward(Batch(X.data() + begin * X.rows(), X.rows(), n), ws);
+        }
+        return out;
     }
 
     /// outputs() of a classifier, under the name scikit-learn and Keras users look for.
@@ -308,6 +326,16 @@ public:
             return names[i];
         }(std::make_index_sequence<depth>{});
     }
+
+    /// Samples per forward pass where the library runs a large data set through in
+    /// inference (evaluate, accuracy, confusion_matrix): up to 1024, fewer where a
+    /// layer is wide, so that no buffer of a pass holds much more than 2^22
+    /// scalars (16 MB of floats; a 64-channel 24 x 24 convolution gets 113).
+    static constexpr Index inference_batch_size = [] {
+        Index widest = Plan::input_size;
+        for (std::size_t i = 0; i < Plan::depth; ++i) widest = std::max(widest, Plan::width_out[i]);
+        return std::clamp<Index>((Index{1} << 22) / widest, 1, 1024);
+    }();
 
     /// The shape of layer i's output (a flat vector of n features is n x 1 x 1).
     static constexpr Shape output_shape(std::size_t i) { return Plan::shape_out[i]; }
