@@ -149,7 +149,7 @@ TEST_CASE("Adadelta: three steps by hand, Zeiler's defaults, the update in range
     const Eigen::VectorXd theta0 = (Eigen::VectorXd(4) << 1.0, -2.0, 0.5, 0.0).finished();
     const Eigen::VectorXd g1 = (Eigen::VectorXd(4) << 0.4, -0.1, 2.0, 0.0).finished();
     const Eigen::VectorXd g2 = (Eigen::VectorXd(4) << -0.2, 0.3, 1.0, 0.5).finished();
-    const double lr = 1.0, rho = 0.95, eps = 1e-6;
+    const double lr = 1.0, rho = static_cast<double>(0.95f), eps = 1e-6;  // the options are floats
     sn::Adadelta ada{sn::AdadeltaOptions{.learning_rate = 1.0f, .rho = 0.95f, .epsilon = 1e-6f}};
     sn::Adadelta ranged = ada;
     Linear net(1), net2(1);
