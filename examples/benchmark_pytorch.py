@@ -3,10 +3,12 @@
 machine, for the in-run comparison in the README.
 
     /usr/bin/python3 examples/benchmark_pytorch.py [--data DIR] [--threads 1,2] [--reps 3]
+        [--networks lenet,mnist_cnn] [--optimizer adam|sgd]
 
 Debian's python3-torch (CPU). The data are MNIST's 60,000 training images (IDX
 files, raw or gzip), scaled to [0, 1]; batch 128, shuffled, one optimizer step per
-batch, as scratchnet's fit does. Prints the median epoch time per network and
+batch, as scratchnet's fit does (Adam, or SGD 0.01 as the benchmark's dense
+rows). Prints the median epoch time per network and
 thread setting, and the best thread setting, which is what the README compares.
 """
 import argparse
@@ -55,10 +57,13 @@ def networks():
     }
 
 
-def epoch_seconds(make, images, labels, batch):
+def epoch_seconds(make, images, labels, batch, method):
     torch.manual_seed(1)
     net = make()
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    if method == "sgd":
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    else:
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     net.train()
     order = torch.randperm(images.shape[0])
@@ -79,18 +84,21 @@ def main():
     parser.add_argument("--threads", default="1,2", help="comma-separated torch.set_num_threads settings")
     parser.add_argument("--reps", type=int, default=3, help="epochs timed per network and setting (median)")
     parser.add_argument("--networks", default=",".join(networks()), help="comma-separated subset")
+    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
+                        help="adam (as the benchmark's CNN rows) or sgd 0.01 (as its MLP rows)")
     args = parser.parse_args()
 
     x = read_idx(find(args.data, "train-images-idx3-ubyte"))
     y = read_idx(find(args.data, "train-labels-idx1-ubyte"))
     images = torch.from_numpy(x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
     labels = torch.from_numpy(y.astype(np.int64))
-    print(f"torch {torch.__version__}, {images.shape[0]} images, batch 128, Adam, median of {args.reps} epochs")
+    print(f"torch {torch.__version__}, {images.shape[0]} images, batch 128, {args.optimizer}, "
+          f"median of {args.reps} epochs")
     for name in args.networks.split(","):
         best = None
         for threads in (int(t) for t in args.threads.split(",")):
             torch.set_num_threads(threads)
-            times = [epoch_seconds(networks()[name], images, labels, 128) for _ in range(args.reps)]
+            times = [epoch_seconds(networks()[name], images, labels, 128, args.optimizer) for _ in range(args.reps)]
             median = statistics.median(times)
             print(f"{name:16s} threads {threads}: {median:8.3f} s/epoch  (runs: {', '.join(f'{t:.3f}' for t in times)})",
                   flush=True)
