@@ -4,10 +4,12 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace sn = scratchnet;
@@ -44,25 +46,37 @@ struct LoopConv {
     int tap(int c, int i, int j) const { return (c * k + i) * k + j; }
 };
 
-/// The bound layer, fed through the layer contract, against LoopConv on 3 samples.
-template <sn::Index InC, sn::Index OutC, sn::Index K, sn::Index S, sn::Index P, sn::Index H, sn::Index W>
-void check_against_loops() {
+/// The bound layer, fed through the layer contract, against LoopConv on n samples:
+/// in double to `tolerance`, or in float (where rounding is all that differs) to
+/// `tolerance` relative to the largest reference value.
+template <sn::Index InC, sn::Index OutC, sn::Index K, sn::Index S, sn::Index P, sn::Index H, sn::Index W,
+          class T = double>
+void check_against_loops(sn::Index n = 3, double tolerance = 1e-12) {
     using Spec = sn::Conv2D<InC, OutC, K, S, P>;
-    using Layer = typename Spec::template bind_image<double, InC, H, W>;
+    using Layer = typename Spec::template bind_image<T, InC, H, W>;
     const LoopConv ref{InC, OutC, K, S, P, H, W};
-    const sn::Index n = 3, in = InC * H * W, out = OutC * ref.out_h() * ref.out_w();
+    const sn::Index in = InC * H * W, out = OutC * ref.out_h() * ref.out_w();
     REQUIRE(Spec::output_shape(sn::Shape{InC, H, W}) == sn::Shape{OutC, ref.out_h(), ref.out_w()});
 
     Eigen::VectorXd params = Eigen::VectorXd::Random(Spec::parameter_count);
-    Layer layer;
-    layer.attach(params.data());
     const Eigen::MatrixXd X = Eigen::MatrixXd::Random(in, n);
     const Eigen::MatrixXd dY = Eigen::MatrixXd::Random(out, n);
+    // The layer sees its own scalar; the reference below works from the same
+    // values in double.
+    Eigen::VectorX<T> params_t = params.cast<T>();
+    const sn::Matrix<T> X_t = X.cast<T>(), dY_t = dY.cast<T>();
+    params = params_t.template cast<double>();
+    Layer layer;
+    layer.attach(params_t.data());
     typename Layer::Scratch scratch;
-    Eigen::MatrixXd Y(out, n), dX(in, n);
-    Eigen::VectorXd grad = Eigen::VectorXd::Constant(Spec::parameter_count, 99.0);  // must be overwritten
-    layer.forward(sn::BatchView<double>(X.data(), in, n), Y, scratch, sn::Pass{});
-    layer.backward(sn::BatchView<double>(X.data(), in, n), dY, &dX, grad.data(), scratch, sn::Pass{});
+    sn::Matrix<T> Y_t(out, n), dX_t(in, n);
+    Eigen::VectorX<T> grad_t = Eigen::VectorX<T>::Constant(Spec::parameter_count, T(99));  // must be overwritten
+    for (int pass = 0; pass < 2; ++pass) {  // twice: a scratch used before gives the same results
+        layer.forward(sn::BatchView<T>(X_t.data(), in, n), Y_t, scratch, sn::Pass{});
+        layer.backward(sn::BatchView<T>(X_t.data(), in, n), dY_t, &dX_t, grad_t.data(), scratch, sn::Pass{});
+    }
+    const Eigen::MatrixXd Y = Y_t.template cast<double>(), dX = dX_t.template cast<double>();
+    const Eigen::VectorXd grad = grad_t.template cast<double>();
 
     const auto Wt = [&](int o, int t) { return params[t * OutC + o]; };
     Eigen::MatrixXd Yr(out, n), dXr = Eigen::MatrixXd::Zero(in, n);
@@ -82,11 +96,14 @@ void check_against_loops() {
             dXr(idx, s) += Wt(o, t) * dY(q, s);
         });
     }
-    CHECK((Y - Yr).cwiseAbs().maxCoeff() < 1e-12);
-    CHECK((dX - dXr).cwiseAbs().maxCoeff() < 1e-12);
+    const auto scale = [&](const auto& ref_values) {
+        return std::is_same_v<T, double> ? 1.0 : std::max(1.0, ref_values.cwiseAbs().maxCoeff());
+    };
+    CHECK((Y - Yr).cwiseAbs().maxCoeff() < tolerance * scale(Yr));
+    CHECK((dX - dXr).cwiseAbs().maxCoeff() < tolerance * scale(dXr));
     const Eigen::Map<const Eigen::MatrixXd> dW(grad.data(), OutC, InC * K * K);
-    CHECK((dW - dWr).cwiseAbs().maxCoeff() < 1e-12);
-    CHECK((grad.tail(OutC) - dbr).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK((dW - dWr).cwiseAbs().maxCoeff() < tolerance * scale(dWr));
+    CHECK((grad.tail(OutC) - dbr).cwiseAbs().maxCoeff() < tolerance * scale(dbr));
 }
 
 template <class Net>
@@ -159,6 +176,27 @@ TEST_CASE("Conv2D forward and backward equal a plain loop convolution, for each 
     check_against_loops<2, 2, 5, 1, 2, 6, 6>();
     check_against_loops<1, 3, 2, 2, 1, 6, 4>();
     check_against_loops<4, 1, 1, 1, 0, 3, 3>();  // a 1 x 1 convolution mixes channels only
+}
+
+TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any output size and group") {
+    // 3 x 3, stride 1 and at least 4 input channels take the Winograd path.
+    using Even = sn::Conv2D<4, 3, 3>::bind_image<double, 4, 6, 6>;       // output 4 x 4
+    using Odd = sn::Conv2D<5, 2, 3, 1, 1>::bind_image<double, 5, 7, 5>;  // output 7 x 5: half-used tiles
+    using Wide = sn::Conv2D<4, 5, 3, 1, 2>::bind_image<double, 4, 5, 4>; // output 7 x 6
+    static_assert(Even::winograd && Odd::winograd && Wide::winograd);
+    static_assert(!sn::Conv2D<3, 2, 3>::bind_image<double, 3, 6, 6>::winograd);  // too few channels for it
+    static_assert(!sn::Conv2D<4, 2, 3, 2>::bind_image<double, 4, 7, 7>::winograd);
+    // Samples run in groups of Winograd::kGroup, the last group smaller: one
+    // sample, one full group, and two full groups and a part.
+    for (const sn::Index n : {sn::Index{1}, Even::Winograd::kGroup, 2 * Even::Winograd::kGroup + 3}) {
+        CAPTURE(n);
+        check_against_loops<4, 3, 3, 1, 0, 6, 6>(n);
+        check_against_loops<5, 2, 3, 1, 1, 7, 5>(n);
+        check_against_loops<4, 5, 3, 1, 2, 5, 4>(n);
+    }
+    // In float, the shape of Keras' mnist_cnn's second layer: the transforms'
+    // rounding stays within a few float epsilons of the outputs' size.
+    check_against_loops<32, 8, 3, 1, 0, 26, 26, float>(3, 2e-6);
 }
 
 TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backward") {

@@ -17,15 +17,22 @@
 // the layer's scratch, not a batch's (for 64 samples of a 64-channel 3x3 layer that
 // is 0.7 MB instead of 42 MB), and unfolding costs far less than the products.
 // Samples run one after another within a pass, so dW is summed in a fixed order.
+//
+// 3 x 3 stride-1 layers with at least 4 input channels run Winograd's F(2x2, 3x3)
+// instead (detail/winograd.hpp): the same three products over 16 transformed tile
+// places, with 4/9 of the multiplications. With fewer input channels its products
+// would be too shallow (depth InC instead of 9 InC) to pay for the transforms.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/affine_parameters.hpp"
 #include "scratchnet/detail/gemm.hpp"
+#include "scratchnet/detail/winograd.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace scratchnet {
@@ -107,16 +114,41 @@ public:
     /// Max-norm (constrain_max_norm) constrains each kernel as a unit.
     void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, kTaps, OutC * K * K); }
 
-    struct Scratch {
+    /// Whether this layer runs Winograd's F(2x2, 3x3) rather than im2col.
+    static constexpr bool winograd = K == 3 && Stride == 1 && InC >= 4;
+    using Winograd = Winograd3x3<T, InC, OutC, H, W, Pad>;
+
+    struct Im2colScratch {
         Matrix<T> unfolded;  // U of one sample: kPixels x kTaps
         Matrix<T> unfolded_gradient;  // dU of one sample
         GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> uw;   // U W^T
         GemmSite<T, Eigen::RowMajor, Eigen::ColMajor> dyu;  // dY^T U
         GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> dyw;  // dY W
     };
+    using Scratch = std::conditional_t<winograd, typename Winograd::Scratch, Im2colScratch>;
 
     template <class D>
     void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, Scratch& s, const Pass& = {}) const {
+        if constexpr (winograd) {
+            Winograd::forward(X, Y, weights_.data(), bias_.data(), s);
+        } else {
+            forward_im2col(X, Y, s);
+        }
+    }
+
+    template <class D>
+    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch& s,
+                  const Pass& = {}) const {
+        if constexpr (winograd) {
+            Winograd::backward(X, dY, dX, weights_.data(), grad, grad + OutC * kTaps, s);
+        } else {
+            backward_im2col(X, dY, dX, grad, s);
+        }
+    }
+
+private:
+    template <class D>
+    void forward_im2col(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, Im2colScratch& s) const {
         s.unfolded.resize(kPixels, kTaps);
         for (Index j = 0; j < X.cols(); ++j) {
             unfold(X.derived().data() + j * X.derived().outerStride(), s.unfolded.data());
@@ -127,8 +159,8 @@ public:
     }
 
     template <class D>
-    void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch& s,
-                  const Pass& = {}) const {
+    void backward_im2col(const Eigen::MatrixBase<D>& X, const Matrix<T>& dY, Matrix<T>* dX, T* grad,
+                         Im2colScratch& s) const {
         WeightsView dW(grad, OutC, kTaps);
         BiasView db(grad + OutC * kTaps, OutC);
         s.unfolded.resize(kPixels, kTaps);
@@ -147,7 +179,6 @@ public:
         }
     }
 
-private:
     /// U(p, t) = the input under tap t = (c K + i) K + j at output position p = y OW + x
     /// (0 in the padding). Column t of U is contiguous, so each run of valid x is one
     /// strided copy.

@@ -1,0 +1,382 @@
+#pragma once
+// Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2016) for Conv2D's
+// 3 x 3, stride-1 layers. Each 2 x 2 block of outputs comes from a 4 x 4 input
+// tile with 16 multiplications per channel pair instead of im2col's 36, so all
+// three products of a training step cost 4/9 of im2col's.
+//
+// In Lavin's notation, for one tile d (4x4), one kernel g (3x3) and one 2x2 output y,
+//   V = B^T d B,   U = G g G^T,   y = A^T (U .* V) A,
+// and summed over input channels the 16 places xi of the 4x4 transforms become
+// 16 independent products over channels, which run on the library's GEMM:
+//   forward          M_xi  = V_xi U_xi^T                   (tiles x OutC)
+//   weight gradient  dU_xi += dM_xi^T V_xi,  dM = A dy A^T, dg = G^T dU G
+//   input gradient   dV_xi  = dM_xi U_xi,                   dd = B dV B^T
+// The backward pass is the exact adjoint of the forward one, so gradient_check
+// and the plain-loop oracle in the tests see the gradient of what forward
+// computes; in float the transforms' rounding stays near 1e-6 of the outputs.
+//
+// Tiles cover the output in 2 x 2 blocks; an odd output height or width gets a
+// last half-used tile row or column (its inputs past the image are zeros, its
+// outputs past the image are dropped). Tiles of kGroup samples run as one
+// product (rows: tile p of sample g at g * kTiles + p), so a product has
+// hundreds of rows; a call's last, smaller group has its own GEMM sites, so that
+// neither kind re-sizes its packing buffers from call to call. Which group a
+// sample falls in depends only on its column in the call: the same chunk gives
+// the same bits on any thread.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/detail/gemm.hpp"
+
+#include <algorithm>
+
+namespace scratchnet::detail {
+
+template <class T, Index InC, Index OutC, Index H, Index W, Index Pad>
+class Winograd3x3 {
+public:
+    static constexpr Index kOutH = H + 2 * Pad - 2, kOutW = W + 2 * Pad - 2;
+    static constexpr Index kTileRows = (kOutH + 1) / 2, kTileCols = (kOutW + 1) / 2;
+    static constexpr Index kTiles = kTileRows * kTileCols;  // per sample and channel
+    // The padded plane every tile reads from, input (y, x) at (y + Pad, x + Pad),
+    // is kept as its even and its odd columns, kPlaneH rows of kPitch each: tile
+    // column tx then reads entries tx and tx + 1 of both, contiguous over tx.
+    static constexpr Index kPlaneH = 2 * kTileRows + 2, kPitch = kTileCols + 1, kPlane = kPlaneH * kPitch;
+    static constexpr Index kRows = std::max(32 * kTiles, 6 * kPlane);
+    static constexpr Index kGroup = [] {
+        // The largest power of two up to 16 whose tiles stay near 512 rows: more
+        // rows make the products no faster and push the buffers out of cache.
+        Index g = 1;
+        while (g < 16 && 2 * g * kTiles <= 512) g *= 2;
+        return g;
+    }();
+    static constexpr Index kIn = InC * H * W, kOut = OutC * kOutH * kOutW;
+    // The 16 blocks of a buffer lie this many scalars further apart than their size:
+    // at a multiple of 4 KB apart, the 16 streams a transform reads or writes at
+    // once would all fall in the same cache sets.
+    static constexpr Index kSkew = 64 / sizeof(T) * 3;
+    static constexpr Index data_block(Index tiles) { return tiles * InC + kSkew; }
+    static constexpr Index product_block(Index tiles) { return tiles * OutC + kSkew; }
+
+    struct Sites {
+        GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> forward;  // V U^T
+        GemmSite<T, Eigen::RowMajor, Eigen::ColMajor> weight;   // dM^T V
+        GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> input;    // dM U
+    };
+    struct Scratch {
+        Vector<T> kernel;       // U: 16 blocks of OutC x InC
+        Vector<T> kernel_grad;  // dU, summed over the call's groups
+        Vector<T> data;         // V, then dV: 16 blocks of (group tiles) x InC
+        Vector<T> products;     // M, or dM: 16 blocks of (group tiles) x OutC
+        Vector<T> rows;         // the transforms' rows: kRows
+        Sites full, last;       // groups of kGroup samples; the call's smaller last group
+    };
+
+    /// Y (kOut x n) = the convolution of X (kIn x n) with w (OutC x 9 InC,
+    /// column-major, column (c 3 + i) 3 + j) plus b.
+    template <class D>
+    static void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, const T* w, const T* b, Scratch& s) {
+        prepare(s);
+        transform_kernels(w, s.kernel.data());
+        const Index n = X.cols();
+        for (Index g0 = 0; g0 < n; g0 += kGroup) {
+            const Index group = std::min(kGroup, n - g0), tiles = group * kTiles;
+            Sites& sites = group == kGroup ? s.full : s.last;
+            for (Index g = 0; g < group; ++g)
+                transform_data(X.derived().data() + (g0 + g) * X.derived().outerStride(), g, tiles, s);
+            for (Index xi = 0; xi < 16; ++xi)
+                sites.forward.run(tiles, OutC, InC, s.data.data() + xi * data_block(tiles), tiles,
+                                  s.kernel.data() + xi * OutC * InC, OutC,
+                                  s.products.data() + xi * product_block(tiles), tiles, T(1), false);
+            for (Index g = 0; g < group; ++g) untransform_outputs(g, tiles, b, Y.col(g0 + g).data(), s);
+        }
+    }
+
+    /// grad_w (OutC x 9 InC, as w) and grad_b (OutC) = the gradients over the batch
+    /// of columns; dX, where wanted, = the gradient with respect to X.
+    template <class D>
+    static void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dY, Matrix<T>* dX, const T* w, T* grad_w,
+                         T* grad_b, Scratch& s) {
+        prepare(s);
+        const Index n = dY.cols();
+        Eigen::Map<Vector<T>> db(grad_b, OutC);
+        db.setZero();
+        if (n == 0) {
+            std::fill(grad_w, grad_w + OutC * InC * 9, T(0));
+            return;
+        }
+        if (dX != nullptr) transform_kernels(w, s.kernel.data());
+        for (Index g0 = 0; g0 < n; g0 += kGroup) {
+            const Index group = std::min(kGroup, n - g0), tiles = group * kTiles;
+            Sites& sites = group == kGroup ? s.full : s.last;
+            for (Index g = 0; g < group; ++g) {
+                const T* dy = dY.col(g0 + g).data();
+                db += Eigen::Map<const Matrix<T>>(dy, kOutH * kOutW, OutC).colwise().sum().transpose();
+                transform_output_gradient(dy, g, tiles, s);
+                transform_data(X.derived().data() + (g0 + g) * X.derived().outerStride(), g, tiles, s);
+            }
+            for (Index xi = 0; xi < 16; ++xi)
+                sites.weight.run(OutC, InC, tiles, s.products.data() + xi * product_block(tiles), tiles,
+                                 s.data.data() + xi * data_block(tiles), tiles,
+                                 s.kernel_grad.data() + xi * OutC * InC, OutC, T(1), g0 > 0);
+            if (dX == nullptr) continue;
+            for (Index xi = 0; xi < 16; ++xi)  // dV overwrites V: the weight products above were its last readers
+                sites.input.run(tiles, InC, OutC, s.products.data() + xi * product_block(tiles), tiles,
+                                s.kernel.data() + xi * OutC * InC, OutC, s.data.data() + xi * data_block(tiles),
+                                tiles, T(1), false);
+            for (Index g = 0; g < group; ++g) untransform_input_gradient(g, tiles, dX->col(g0 + g).data(), s);
+        }
+        untransform_kernel_gradient(s.kernel_grad.data(), grad_w);
+    }
+
+private:
+    static void prepare(Scratch& s) {
+        // Sized for a full group; resize() keeps a buffer of the same size.
+        s.kernel.resize(16 * OutC * InC);
+        s.kernel_grad.resize(16 * OutC * InC);
+        s.data.resize(16 * data_block(kGroup * kTiles));
+        s.products.resize(16 * product_block(kGroup * kTiles));
+        s.rows.resize(kRows);
+    }
+
+    /// U_xi(o, c) = (G g G^T)(a, b), xi = 4 a + b, for g = w's kernel of (o, c);
+    /// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+    static void transform_kernels(const T* w, T* u) {
+        const T half(0.5);
+        for (Index c = 0; c < InC; ++c)
+            for (Index o = 0; o < OutC; ++o) {
+                T g[3][3], e[4][3];
+                for (Index i = 0; i < 3; ++i)
+                    for (Index j = 0; j < 3; ++j) g[i][j] = w[((c * 3 + i) * 3 + j) * OutC + o];
+                for (Index j = 0; j < 3; ++j) {
+                    e[0][j] = g[0][j];
+                    e[1][j] = half * (g[0][j] + g[1][j] + g[2][j]);
+                    e[2][j] = half * (g[0][j] - g[1][j] + g[2][j]);
+                    e[3][j] = g[2][j];
+                }
+                for (Index a = 0; a < 4; ++a) {
+                    T* row = u + (4 * a) * OutC * InC + c * OutC + o;
+                    row[0] = e[a][0];
+                    row[1 * OutC * InC] = half * (e[a][0] + e[a][1] + e[a][2]);
+                    row[2 * OutC * InC] = half * (e[a][0] - e[a][1] + e[a][2]);
+                    row[3 * OutC * InC] = e[a][2];
+                }
+            }
+    }
+
+    /// The adjoint of transform_kernels: dg = G^T dU G, written in w's layout.
+    static void untransform_kernel_gradient(const T* du, T* dw) {
+        const T half(0.5);
+        for (Index c = 0; c < InC; ++c)
+            for (Index o = 0; o < OutC; ++o) {
+                T m[4][4], e[3][4];
+                for (Index xi = 0; xi < 16; ++xi) m[xi / 4][xi % 4] = du[xi * OutC * InC + c * OutC + o];
+                for (Index b = 0; b < 4; ++b) {
+                    e[0][b] = m[0][b] + half * (m[1][b] + m[2][b]);
+                    e[1][b] = half * (m[1][b] - m[2][b]);
+                    e[2][b] = half * (m[1][b] + m[2][b]) + m[3][b];
+                }
+                for (Index i = 0; i < 3; ++i) {
+                    T* out = dw + (c * 3 + i) * 3 * OutC + o;
+                    out[0] = e[i][0] + half * (e[i][1] + e[i][2]);
+                    out[OutC] = half * (e[i][1] - e[i][2]);
+                    out[2 * OutC] = half * (e[i][1] + e[i][2]) + e[i][3];
+                }
+            }
+    }
+
+    /// out = A a + B b + C c over N entries (one sample's tiles), for coefficients
+    /// of +-1 or 0: the transforms' arithmetic, each a loop the compiler vectorises.
+    template <int A, int B = 0, int C = 0, Index N = kTiles>
+    static void mix(T* __restrict out, const T* __restrict a, const T* __restrict b = nullptr,
+                    const T* __restrict c = nullptr) {
+        for (Index t = 0; t < N; ++t) {
+            T v = T(A) * a[t];
+            if constexpr (B != 0) v += T(B) * b[t];
+            if constexpr (C != 0) v += T(C) * c[t];
+            out[t] = v;
+        }
+    }
+
+    /// V of sample g's tiles, every channel: V_xi(t, c), t = g kTiles + p, from the
+    /// 4 x 4 input tile d at (2 ty - Pad, 2 tx - Pad); B^T = [1 0 -1 0; 0 1 1 0;
+    /// 0 -1 1 0; 0 1 0 -1]. First h = d B along every row of the plane (rows are
+    /// shared by two tile rows), then B^T h down each tile row.
+    static void transform_data(const T* x, Index g, Index tiles, Scratch& s) {
+        T* even = s.rows.data();
+        T* odd = even + kPlane;
+        T* h = odd + kPlane;  // h_b at h + b kPlane
+        std::fill(even, odd + kPlane, T(0));  // the padding; the image's places are rewritten below
+        const Index block = data_block(tiles);
+        for (Index c = 0; c < InC; ++c) {
+            for (Index y = 0; y < H; ++y)
+                split_row(x + (c * H + y) * W, even + (y + Pad) * kPitch, odd + (y + Pad) * kPitch);
+            for (Index i = 0; i + 1 < kPlane; ++i) {  // entry kTileCols of a row is never read
+                h[i] = even[i] - even[i + 1];
+                h[kPlane + i] = odd[i] + even[i + 1];
+                h[2 * kPlane + i] = even[i + 1] - odd[i];
+                h[3 * kPlane + i] = odd[i] - odd[i + 1];
+            }
+            T* v = s.data.data() + c * tiles + g * kTiles;
+            for (Index ty = 0; ty < kTileRows; ++ty)
+                for (Index b = 0; b < 4; ++b) {
+                    const T* r0 = h + b * kPlane + 2 * ty * kPitch;
+                    const T* r1 = r0 + kPitch;
+                    const T* r2 = r1 + kPitch;
+                    const T* r3 = r2 + kPitch;
+                    T* out = v + b * block + ty * kTileCols;
+                    mix<1, -1, 0, kTileCols>(out, r0, r2);
+                    mix<1, 1, 0, kTileCols>(out + 4 * block, r1, r2);
+                    mix<1, -1, 0, kTileCols>(out + 8 * block, r2, r1);
+                    mix<1, -1, 0, kTileCols>(out + 12 * block, r1, r3);
+                }
+        }
+    }
+
+    /// An input row into the even and odd padded columns of its plane row.
+    static void split_row(const T* in, T* even, T* odd) {
+        // Input x lies at padded column x + Pad: entry (x + Pad) / 2 of the even
+        // columns or of the odd ones.
+        T* from_even = Pad % 2 == 0 ? even : odd;
+        T* from_odd = Pad % 2 == 0 ? odd : even;
+        for (Index k = 0; 2 * k < W; ++k) from_even[k + Pad / 2] = in[2 * k];
+        for (Index k = 0; 2 * k + 1 < W; ++k) from_odd[k + (Pad + 1) / 2] = in[2 * k + 1];
+    }
+
+    /// The adjoint of split_row: the row's entries back from the two halves.
+    static void join_row(const T* even, const T* odd, T* out) {
+        const T* to_even = Pad % 2 == 0 ? even : odd;
+        const T* to_odd = Pad % 2 == 0 ? odd : even;
+        for (Index k = 0; 2 * k < W; ++k) out[2 * k] = to_even[k + Pad / 2];
+        for (Index k = 0; 2 * k + 1 < W; ++k) out[2 * k + 1] = to_odd[k + (Pad + 1) / 2];
+    }
+
+    /// Sample g's outputs from M: y = A^T M A + b per tile, A^T = [1 1 1 0; 0 1 -1 -1].
+    static void untransform_outputs(Index g, Index tiles, const T* bias, T* y, Scratch& s) {
+        T* r = s.rows.data();  // y(i, j) of every tile at r + (2 i + j) kTiles
+        const Index block = product_block(tiles);
+        for (Index o = 0; o < OutC; ++o) {
+            outputs_of_tiles(s.products.data() + o * tiles + g * kTiles, block, bias[o], r);
+            for (Index ty = 0; ty < kTileRows; ++ty)
+                for (Index i = 0; i < 2 && 2 * ty + i < kOutH; ++i) {
+                    T* out = y + (o * kOutH + 2 * ty + i) * kOutW;
+                    const T* y0 = r + 2 * i * kTiles + ty * kTileCols;
+                    const T* y1 = y0 + kTiles;
+                    for (Index tx = 0; tx < kOutW / 2; ++tx) {
+                        out[2 * tx] = y0[tx];
+                        out[2 * tx + 1] = y1[tx];
+                    }
+                    if constexpr (kOutW % 2 != 0) out[kOutW - 1] = y0[kTileCols - 1];
+                }
+        }
+    }
+
+    /// y(i, j) + bias of each of one sample's tiles, from its 16 M's at m + xi block.
+    static void outputs_of_tiles(const T* __restrict m, Index block, T bias, T* __restrict y) {
+        for (Index t = 0; t < kTiles; ++t) {
+            T s0[4], s1[4];
+            for (Index b = 0; b < 4; ++b) {
+                const T m0 = m[b * block + t], m1 = m[(4 + b) * block + t];
+                const T m2 = m[(8 + b) * block + t], m3 = m[(12 + b) * block + t];
+                s0[b] = m0 + m1 + m2;
+                s1[b] = m1 - m2 - m3;
+            }
+            y[t] = s0[0] + s0[1] + s0[2] + bias;
+            y[kTiles + t] = s0[1] - s0[2] - s0[3] + bias;
+            y[2 * kTiles + t] = s1[0] + s1[1] + s1[2] + bias;
+            y[3 * kTiles + t] = s1[1] - s1[2] - s1[3] + bias;
+        }
+    }
+
+    /// dM of sample g's tiles from its output gradient: dM = A dy A^T per 2 x 2
+    /// block (zeros past the output's edge), the adjoint of untransform_outputs.
+    static void transform_output_gradient(const T* dy, Index g, Index tiles, Scratch& s) {
+        T* r = s.rows.data();  // each tile's dy(i, j) at r + (2 i + j) kTiles
+        const auto at = [r](Index k) { return r + k * kTiles; };
+        const Index block = product_block(tiles);
+        for (Index o = 0; o < OutC; ++o) {
+            for (Index ty = 0; ty < kTileRows; ++ty)
+                for (Index i = 0; i < 2; ++i) {
+                    T* left = at(2 * i) + ty * kTileCols;
+                    T* right = at(2 * i + 1) + ty * kTileCols;
+                    if (2 * ty + i >= kOutH) {
+                        std::fill(left, left + kTileCols, T(0));
+                        std::fill(right, right + kTileCols, T(0));
+                        continue;
+                    }
+                    const T* in = dy + (o * kOutH + 2 * ty + i) * kOutW;
+                    for (Index tx = 0; tx < kOutW / 2; ++tx) {
+                        left[tx] = in[2 * tx];
+                        right[tx] = in[2 * tx + 1];
+                    }
+                    if constexpr (kOutW % 2 != 0) {
+                        left[kTileCols - 1] = in[kOutW - 1];
+                        right[kTileCols - 1] = T(0);
+                    }
+                }
+            products_of_tiles(r, s.products.data() + o * tiles + g * kTiles, block);
+        }
+    }
+
+    /// The 16 dM's (at m + xi block) of one sample's tiles from their dy, whose
+    /// (0, 0), (0, 1), (1, 0), (1, 1) lie at d + k kTiles, k = 0..3.
+    static void products_of_tiles(const T* __restrict d, T* __restrict m, Index block) {
+        for (Index t = 0; t < kTiles; ++t) {
+            const T a = d[t], b = d[kTiles + t], e = d[2 * kTiles + t], f = d[3 * kTiles + t];
+            // (dy A^T) has rows (a, a+b, a-b, -b) and (e, e+f, e-f, -f); A mixes them.
+            const T u0[4] = {a, a + b, a - b, -b};
+            const T u1[4] = {e, e + f, e - f, -f};
+            for (Index k = 0; k < 4; ++k) {
+                m[k * block + t] = u0[k];
+                m[(4 + k) * block + t] = u0[k] + u1[k];
+                m[(8 + k) * block + t] = u0[k] - u1[k];
+                m[(12 + k) * block + t] = -u1[k];
+            }
+        }
+    }
+
+    /// Sample g's input gradient from dV, the adjoint of transform_data: dh = B dV
+    /// summed into the plane's rows where tile rows share them, then the rows'
+    /// adjoint of h = d B, the padding dropped.
+    static void untransform_input_gradient(Index g, Index tiles, T* dx, Scratch& s) {
+        T* dh = s.rows.data();  // dh_b at dh + b kPlane
+        T* even = dh + 4 * kPlane;
+        T* odd = even + kPlane;
+        const Index block = data_block(tiles);
+        for (Index c = 0; c < InC; ++c) {
+            std::fill(dh, dh + 4 * kPlane, T(0));
+            const T* v = s.data.data() + c * tiles + g * kTiles;
+            for (Index ty = 0; ty < kTileRows; ++ty)
+                for (Index b = 0; b < 4; ++b) {
+                    const T* m0 = v + b * block + ty * kTileCols;
+                    const T* m1 = m0 + 4 * block;
+                    const T* m2 = m0 + 8 * block;
+                    const T* m3 = m0 + 12 * block;
+                    T* r0 = dh + b * kPlane + 2 * ty * kPitch;
+                    T* r1 = r0 + kPitch;
+                    T* r2 = r1 + kPitch;
+                    T* r3 = r2 + kPitch;
+                    for (Index tx = 0; tx < kTileCols; ++tx) {
+                        r0[tx] += m0[tx];
+                        r1[tx] += m1[tx] - m2[tx] + m3[tx];
+                        r2[tx] += m1[tx] + m2[tx] - m0[tx];
+                        r3[tx] -= m3[tx];
+                    }
+                }
+            // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1.
+            const T* h0 = dh;
+            const T* h1 = dh + kPlane;
+            const T* h2 = dh + 2 * kPlane;
+            const T* h3 = dh + 3 * kPlane;
+            even[0] = h0[0];
+            odd[0] = h1[0] - h2[0] + h3[0];
+            for (Index i = 1; i < kPlane; ++i) {
+                even[i] = h0[i] + (h1[i - 1] + h2[i - 1] - h0[i - 1]);
+                odd[i] = (h1[i] - h2[i] + h3[i]) - h3[i - 1];
+            }
+            for (Index y = 0; y < H; ++y)
+                join_row(even + (y + Pad) * kPitch, odd + (y + Pad) * kPitch, dx + (c * H + y) * W);
+        }
+    }
+};
+
+}  // namespace scratchnet::detail
