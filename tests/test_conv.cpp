@@ -194,8 +194,14 @@ TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any
         check_against_loops<5, 2, 3, 1, 1, 7, 5>(n);
         check_against_loops<4, 5, 3, 1, 2, 5, 4>(n);
     }
+    // Larger layers run in bands of tile rows, each band's rows shared with the
+    // next: here 3 bands of 5 tile rows, the last tile row and column half used.
+    using Banded = sn::Conv2D<16, 4, 3, 1, 1>::bind_image<double, 16, 29, 23>;
+    static_assert(Banded::Winograd::kSpans == 3 && Banded::Winograd::kGroup == 1);
+    check_against_loops<16, 4, 3, 1, 1, 29, 23>(2);
     // In float, the shape of Keras' mnist_cnn's second layer: the transforms'
     // rounding stays within a few float epsilons of the outputs' size.
+    static_assert(sn::Conv2D<32, 8, 3>::bind_image<float, 32, 26, 26>::Winograd::kSpans > 1);
     check_against_loops<32, 8, 3, 1, 0, 26, 26, float>(3, 2e-6);
 }
 

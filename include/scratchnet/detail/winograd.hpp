@@ -17,12 +17,16 @@
 //
 // Tiles cover the output in 2 x 2 blocks; an odd output height or width gets a
 // last half-used tile row or column (its inputs past the image are zeros, its
-// outputs past the image are dropped). Tiles of kGroup samples run as one
-// product (rows: tile p of sample g at g * kTiles + p), so a product has
-// hundreds of rows; a call's last, smaller group has its own GEMM sites, so that
-// neither kind re-sizes its packing buffers from call to call. Which group a
-// sample falls in depends only on its column in the call: the same chunk gives
-// the same bits on any thread.
+// outputs past the image are dropped).
+//
+// The work goes in units whose transformed tiles (V and M, 16 blocks each) stay
+// within the core's L2 cache, so that the products read what the transforms have
+// just written from there: a band of kSpanRows tile rows of one sample where a
+// whole sample's tiles would not fit, or else kGroup whole samples (the rows of
+// the products: tile p of sample g at g * kSpanTiles + p). A call's last, smaller
+// group has its own GEMM sites, so that no site re-sizes its packing buffers from
+// call to call. Which unit a tile falls in depends only on its sample's column in
+// the call: the same chunk gives the same bits on any thread.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
@@ -37,23 +41,34 @@ public:
     static constexpr Index kOutH = H + 2 * Pad - 2, kOutW = W + 2 * Pad - 2;
     static constexpr Index kTileRows = (kOutH + 1) / 2, kTileCols = (kOutW + 1) / 2;
     static constexpr Index kTiles = kTileRows * kTileCols;  // per sample and channel
-    // The padded plane every tile reads from, input (y, x) at (y + Pad, x + Pad),
-    // is kept as its even and its odd columns, kPlaneH rows of kPitch each: tile
-    // column tx then reads entries tx and tx + 1 of both, contiguous over tx.
-    static constexpr Index kPlaneH = 2 * kTileRows + 2, kPitch = kTileCols + 1, kPlane = kPlaneH * kPitch;
-    static constexpr Index kRows = std::max(32 * kTiles, 6 * kPlane);
-    static constexpr Index kGroup = [] {
-        // The largest power of two up to 16 whose tiles stay near 512 rows: more
-        // rows make the products no faster and push the buffers out of cache.
-        Index g = 1;
-        while (g < 16 && 2 * g * kTiles <= 512) g *= 2;
-        return g;
-    }();
     static constexpr Index kIn = InC * H * W, kOut = OutC * kOutH * kOutW;
+
+    // A unit's V and M take 16 (InC + OutC) scalars per tile; keep them to
+    // kUnitBytes, well inside a 512 KB L2 beside the GEMM's own packed panels.
+    static constexpr Index kUnitBytes = 320 * 1024;
+    static constexpr Index kTileBytes = 16 * (InC + OutC) * static_cast<Index>(sizeof(T));
+    /// Tile rows per unit and sample: all of them, or the most that divides them and fits.
+    static constexpr Index kSpanRows = [] {
+        if (kTiles * kTileBytes <= kUnitBytes) return kTileRows;
+        Index rows = 1;
+        for (Index r = 1; r <= kTileRows; ++r)
+            if (kTileRows % r == 0 && r * kTileCols * kTileBytes <= kUnitBytes) rows = r;
+        return rows;
+    }();
+    static constexpr Index kSpanTiles = kSpanRows * kTileCols, kSpans = kTileRows / kSpanRows;
+    /// Samples per unit: 1 for bands, else as many whole samples as fit, at most 16.
+    static constexpr Index kGroup =
+        kSpans > 1 ? 1 : std::clamp(kUnitBytes / (kTiles * kTileBytes), Index{1}, Index{16});
+
+    // A band's plane rows (input rows 2 ty0 - Pad onwards) as their even and their
+    // odd columns, kPitch entries each: tile column tx reads entries tx and tx + 1
+    // of both, contiguous over tx.
+    static constexpr Index kPitch = kTileCols + 1, kPlaneRows = 2 * kSpanRows + 2, kPlane = kPlaneRows * kPitch;
+    static constexpr Index kRows = std::max(6 * kPlane, 4 * kSpanTiles);
     // The 16 blocks of a buffer lie this many scalars further apart than their size:
     // at a multiple of 4 KB apart, the 16 streams a transform reads or writes at
     // once would all fall in the same cache sets.
-    static constexpr Index kSkew = 64 / sizeof(T) * 3;
+    static constexpr Index kSkew = 3 * 64 / static_cast<Index>(sizeof(T));
     static constexpr Index data_block(Index tiles) { return tiles * InC + kSkew; }
     static constexpr Index product_block(Index tiles) { return tiles * OutC + kSkew; }
 
@@ -64,11 +79,11 @@ public:
     };
     struct Scratch {
         Vector<T> kernel;       // U: 16 blocks of OutC x InC
-        Vector<T> kernel_grad;  // dU, summed over the call's groups
-        Vector<T> data;         // V, then dV: 16 blocks of (group tiles) x InC
-        Vector<T> products;     // M, or dM: 16 blocks of (group tiles) x OutC
+        Vector<T> kernel_grad;  // dU, summed over the call's units
+        Vector<T> data;         // V, then dV: 16 blocks of (unit tiles) x InC
+        Vector<T> products;     // M, or dM: 16 blocks of (unit tiles) x OutC
         Vector<T> rows;         // the transforms' rows: kRows
-        Sites full, last;       // groups of kGroup samples; the call's smaller last group
+        Sites full, last;       // units of kGroup samples; a call's smaller last group
     };
 
     /// Y (kOut x n) = the convolution of X (kIn x n) with w (OutC x 9 InC,
@@ -77,17 +92,20 @@ public:
     static void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, const T* w, const T* b, Scratch& s) {
         prepare(s);
         transform_kernels(w, s.kernel.data());
+        const auto x = [&X](Index j) { return X.derived().data() + j * X.derived().outerStride(); };
         const Index n = X.cols();
         for (Index g0 = 0; g0 < n; g0 += kGroup) {
-            const Index group = std::min(kGroup, n - g0), tiles = group * kTiles;
+            const Index group = std::min(kGroup, n - g0), tiles = group * kSpanTiles;
             Sites& sites = group == kGroup ? s.full : s.last;
-            for (Index g = 0; g < group; ++g)
-                transform_data(X.derived().data() + (g0 + g) * X.derived().outerStride(), g, tiles, s);
-            for (Index xi = 0; xi < 16; ++xi)
-                sites.forward.run(tiles, OutC, InC, s.data.data() + xi * data_block(tiles), tiles,
-                                  s.kernel.data() + xi * OutC * InC, OutC,
-                                  s.products.data() + xi * product_block(tiles), tiles, T(1), false);
-            for (Index g = 0; g < group; ++g) untransform_outputs(g, tiles, b, Y.col(g0 + g).data(), s);
+            for (Index span = 0; span < kSpans; ++span) {
+                for (Index g = 0; g < group; ++g) transform_data(x(g0 + g), span, g * kSpanTiles, tiles, s);
+                for (Index xi = 0; xi < 16; ++xi)
+                    sites.forward.run(tiles, OutC, InC, s.data.data() + xi * data_block(tiles), tiles,
+                                      s.kernel.data() + xi * OutC * InC, OutC,
+                                      s.products.data() + xi * product_block(tiles), tiles, T(1), false);
+                for (Index g = 0; g < group; ++g)
+                    untransform_outputs(span, g * kSpanTiles, tiles, b, Y.col(g0 + g).data(), s);
+            }
         }
     }
 
@@ -97,44 +115,52 @@ public:
     static void backward(const Eigen::MatrixBase<D>& X, const Matrix<T>& dY, Matrix<T>* dX, const T* w, T* grad_w,
                          T* grad_b, Scratch& s) {
         prepare(s);
+        const auto x = [&X](Index j) { return X.derived().data() + j * X.derived().outerStride(); };
         const Index n = dY.cols();
         Eigen::Map<Vector<T>> db(grad_b, OutC);
         db.setZero();
+        for (Index j = 0; j < n; ++j)
+            db += Eigen::Map<const Matrix<T>>(dY.col(j).data(), kOutH * kOutW, OutC).colwise().sum().transpose();
         if (n == 0) {
             std::fill(grad_w, grad_w + OutC * InC * 9, T(0));
             return;
         }
-        if (dX != nullptr) transform_kernels(w, s.kernel.data());
+        if (dX != nullptr) {
+            transform_kernels(w, s.kernel.data());
+            dX->setZero();  // bands add their share; the rows two bands share get both
+        }
         for (Index g0 = 0; g0 < n; g0 += kGroup) {
-            const Index group = std::min(kGroup, n - g0), tiles = group * kTiles;
+            const Index group = std::min(kGroup, n - g0), tiles = group * kSpanTiles;
             Sites& sites = group == kGroup ? s.full : s.last;
-            for (Index g = 0; g < group; ++g) {
-                const T* dy = dY.col(g0 + g).data();
-                db += Eigen::Map<const Matrix<T>>(dy, kOutH * kOutW, OutC).colwise().sum().transpose();
-                transform_output_gradient(dy, g, tiles, s);
-                transform_data(X.derived().data() + (g0 + g) * X.derived().outerStride(), g, tiles, s);
+            for (Index span = 0; span < kSpans; ++span) {
+                for (Index g = 0; g < group; ++g) {
+                    transform_output_gradient(dY.col(g0 + g).data(), span, g * kSpanTiles, tiles, s);
+                    transform_data(x(g0 + g), span, g * kSpanTiles, tiles, s);
+                }
+                const bool first = g0 == 0 && span == 0;
+                for (Index xi = 0; xi < 16; ++xi)
+                    sites.weight.run(OutC, InC, tiles, s.products.data() + xi * product_block(tiles), tiles,
+                                     s.data.data() + xi * data_block(tiles), tiles,
+                                     s.kernel_grad.data() + xi * OutC * InC, OutC, T(1), !first);
+                if (dX == nullptr) continue;
+                for (Index xi = 0; xi < 16; ++xi)  // dV overwrites V: the weight products were its last readers
+                    sites.input.run(tiles, InC, OutC, s.products.data() + xi * product_block(tiles), tiles,
+                                    s.kernel.data() + xi * OutC * InC, OutC, s.data.data() + xi * data_block(tiles),
+                                    tiles, T(1), false);
+                for (Index g = 0; g < group; ++g)
+                    add_input_gradient(span, g * kSpanTiles, tiles, dX->col(g0 + g).data(), s);
             }
-            for (Index xi = 0; xi < 16; ++xi)
-                sites.weight.run(OutC, InC, tiles, s.products.data() + xi * product_block(tiles), tiles,
-                                 s.data.data() + xi * data_block(tiles), tiles,
-                                 s.kernel_grad.data() + xi * OutC * InC, OutC, T(1), g0 > 0);
-            if (dX == nullptr) continue;
-            for (Index xi = 0; xi < 16; ++xi)  // dV overwrites V: the weight products above were its last readers
-                sites.input.run(tiles, InC, OutC, s.products.data() + xi * product_block(tiles), tiles,
-                                s.kernel.data() + xi * OutC * InC, OutC, s.data.data() + xi * data_block(tiles),
-                                tiles, T(1), false);
-            for (Index g = 0; g < group; ++g) untransform_input_gradient(g, tiles, dX->col(g0 + g).data(), s);
         }
         untransform_kernel_gradient(s.kernel_grad.data(), grad_w);
     }
 
 private:
     static void prepare(Scratch& s) {
-        // Sized for a full group; resize() keeps a buffer of the same size.
+        // Sized for a full unit; resize() keeps a buffer of the same size.
         s.kernel.resize(16 * OutC * InC);
         s.kernel_grad.resize(16 * OutC * InC);
-        s.data.resize(16 * data_block(kGroup * kTiles));
-        s.products.resize(16 * product_block(kGroup * kTiles));
+        s.data.resize(16 * data_block(kGroup * kSpanTiles));
+        s.products.resize(16 * product_block(kGroup * kSpanTiles));
         s.rows.resize(kRows);
     }
 
@@ -184,50 +210,47 @@ private:
             }
     }
 
-    /// out = A a + B b + C c over N entries (one sample's tiles), for coefficients
-    /// of +-1 or 0: the transforms' arithmetic, each a loop the compiler vectorises.
-    template <int A, int B = 0, int C = 0, Index N = kTiles>
-    static void mix(T* __restrict out, const T* __restrict a, const T* __restrict b = nullptr,
-                    const T* __restrict c = nullptr) {
-        for (Index t = 0; t < N; ++t) {
-            T v = T(A) * a[t];
-            if constexpr (B != 0) v += T(B) * b[t];
-            if constexpr (C != 0) v += T(C) * c[t];
-            out[t] = v;
-        }
+    /// out = A a + B b + C c over N entries, for coefficients of +-1 or 0: the
+    /// transforms' arithmetic, each a loop the compiler vectorises.
+    template <int A, int B, Index N>
+    static void mix(T* __restrict out, const T* __restrict a, const T* __restrict b) {
+        for (Index t = 0; t < N; ++t) out[t] = T(A) * a[t] + T(B) * b[t];
     }
 
-    /// V of sample g's tiles, every channel: V_xi(t, c), t = g kTiles + p, from the
-    /// 4 x 4 input tile d at (2 ty - Pad, 2 tx - Pad); B^T = [1 0 -1 0; 0 1 1 0;
-    /// 0 -1 1 0; 0 1 0 -1]. First h = d B along every row of the plane (rows are
-    /// shared by two tile rows), then B^T h down each tile row.
-    static void transform_data(const T* x, Index g, Index tiles, Scratch& s) {
+    /// V of one sample's tiles in band `span`, every channel: V_xi(at + p, c) for
+    /// its p-th tile (ty, tx), from the 4 x 4 input tile at (2 ty - Pad, 2 tx - Pad);
+    /// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. First h = d B along every
+    /// plane row of the band (rows are shared by two tile rows), then B^T h down
+    /// each tile row. `tiles`: the unit's, which sets the blocks' stride.
+    static void transform_data(const T* x, Index span, Index at, Index tiles, Scratch& s) {
         T* even = s.rows.data();
         T* odd = even + kPlane;
         T* h = odd + kPlane;  // h_b at h + b kPlane
         std::fill(even, odd + kPlane, T(0));  // the padding; the image's places are rewritten below
+        const Index top = 2 * span * kSpanRows - Pad;  // the input row of the band's first plane row
+        const Index first = std::max(Index{0}, -top), last = std::min(kPlaneRows, H - top);
         const Index block = data_block(tiles);
         for (Index c = 0; c < InC; ++c) {
-            for (Index y = 0; y < H; ++y)
-                split_row(x + (c * H + y) * W, even + (y + Pad) * kPitch, odd + (y + Pad) * kPitch);
+            for (Index r = first; r < last; ++r)
+                split_row(x + (c * H + top + r) * W, even + r * kPitch, odd + r * kPitch);
             for (Index i = 0; i + 1 < kPlane; ++i) {  // entry kTileCols of a row is never read
                 h[i] = even[i] - even[i + 1];
                 h[kPlane + i] = odd[i] + even[i + 1];
                 h[2 * kPlane + i] = even[i + 1] - odd[i];
                 h[3 * kPlane + i] = odd[i] - odd[i + 1];
             }
-            T* v = s.data.data() + c * tiles + g * kTiles;
-            for (Index ty = 0; ty < kTileRows; ++ty)
+            T* v = s.data.data() + c * tiles + at;
+            for (Index ty = 0; ty < kSpanRows; ++ty)
                 for (Index b = 0; b < 4; ++b) {
                     const T* r0 = h + b * kPlane + 2 * ty * kPitch;
                     const T* r1 = r0 + kPitch;
                     const T* r2 = r1 + kPitch;
                     const T* r3 = r2 + kPitch;
                     T* out = v + b * block + ty * kTileCols;
-                    mix<1, -1, 0, kTileCols>(out, r0, r2);
-                    mix<1, 1, 0, kTileCols>(out + 4 * block, r1, r2);
-                    mix<1, -1, 0, kTileCols>(out + 8 * block, r2, r1);
-                    mix<1, -1, 0, kTileCols>(out + 12 * block, r1, r3);
+                    mix<1, -1, kTileCols>(out, r0, r2);
+                    mix<1, 1, kTileCols>(out + 4 * block, r1, r2);
+                    mix<1, -1, kTileCols>(out + 8 * block, r2, r1);
+                    mix<1, -1, kTileCols>(out + 12 * block, r1, r3);
                 }
         }
     }
@@ -242,25 +265,28 @@ private:
         for (Index k = 0; 2 * k + 1 < W; ++k) from_odd[k + (Pad + 1) / 2] = in[2 * k + 1];
     }
 
-    /// The adjoint of split_row: the row's entries back from the two halves.
-    static void join_row(const T* even, const T* odd, T* out) {
+    /// The adjoint of split_row, added to the row: out += the row's entries of the two halves.
+    static void add_joined_row(const T* even, const T* odd, T* out) {
         const T* to_even = Pad % 2 == 0 ? even : odd;
         const T* to_odd = Pad % 2 == 0 ? odd : even;
-        for (Index k = 0; 2 * k < W; ++k) out[2 * k] = to_even[k + Pad / 2];
-        for (Index k = 0; 2 * k + 1 < W; ++k) out[2 * k + 1] = to_odd[k + (Pad + 1) / 2];
+        for (Index k = 0; 2 * k < W; ++k) out[2 * k] += to_even[k + Pad / 2];
+        for (Index k = 0; 2 * k + 1 < W; ++k) out[2 * k + 1] += to_odd[k + (Pad + 1) / 2];
     }
 
-    /// Sample g's outputs from M: y = A^T M A + b per tile, A^T = [1 1 1 0; 0 1 -1 -1].
-    static void untransform_outputs(Index g, Index tiles, const T* bias, T* y, Scratch& s) {
-        T* r = s.rows.data();  // y(i, j) of every tile at r + (2 i + j) kTiles
+    /// One sample's outputs in band `span` from M: y = A^T M A + b per tile,
+    /// A^T = [1 1 1 0; 0 1 -1 -1].
+    static void untransform_outputs(Index span, Index at, Index tiles, const T* bias, T* y, Scratch& s) {
+        T* r = s.rows.data();  // y(i, j) of every tile at r + (2 i + j) kSpanTiles
         const Index block = product_block(tiles);
         for (Index o = 0; o < OutC; ++o) {
-            outputs_of_tiles(s.products.data() + o * tiles + g * kTiles, block, bias[o], r);
-            for (Index ty = 0; ty < kTileRows; ++ty)
-                for (Index i = 0; i < 2 && 2 * ty + i < kOutH; ++i) {
-                    T* out = y + (o * kOutH + 2 * ty + i) * kOutW;
-                    const T* y0 = r + 2 * i * kTiles + ty * kTileCols;
-                    const T* y1 = y0 + kTiles;
+            outputs_of_tiles(s.products.data() + o * tiles + at, block, bias[o], r);
+            for (Index ty = 0; ty < kSpanRows; ++ty)
+                for (Index i = 0; i < 2; ++i) {
+                    const Index row = 2 * (span * kSpanRows + ty) + i;
+                    if (row >= kOutH) break;
+                    T* out = y + (o * kOutH + row) * kOutW;
+                    const T* y0 = r + 2 * i * kSpanTiles + ty * kTileCols;
+                    const T* y1 = y0 + kSpanTiles;
                     for (Index tx = 0; tx < kOutW / 2; ++tx) {
                         out[2 * tx] = y0[tx];
                         out[2 * tx + 1] = y1[tx];
@@ -270,9 +296,9 @@ private:
         }
     }
 
-    /// y(i, j) + bias of each of one sample's tiles, from its 16 M's at m + xi block.
+    /// y(i, j) + bias of each of a band's tiles, from its 16 M's at m + xi block.
     static void outputs_of_tiles(const T* __restrict m, Index block, T bias, T* __restrict y) {
-        for (Index t = 0; t < kTiles; ++t) {
+        for (Index t = 0; t < kSpanTiles; ++t) {
             T s0[4], s1[4];
             for (Index b = 0; b < 4; ++b) {
                 const T m0 = m[b * block + t], m1 = m[(4 + b) * block + t];
@@ -281,29 +307,30 @@ private:
                 s1[b] = m1 - m2 - m3;
             }
             y[t] = s0[0] + s0[1] + s0[2] + bias;
-            y[kTiles + t] = s0[1] - s0[2] - s0[3] + bias;
-            y[2 * kTiles + t] = s1[0] + s1[1] + s1[2] + bias;
-            y[3 * kTiles + t] = s1[1] - s1[2] - s1[3] + bias;
+            y[kSpanTiles + t] = s0[1] - s0[2] - s0[3] + bias;
+            y[2 * kSpanTiles + t] = s1[0] + s1[1] + s1[2] + bias;
+            y[3 * kSpanTiles + t] = s1[1] - s1[2] - s1[3] + bias;
         }
     }
 
-    /// dM of sample g's tiles from its output gradient: dM = A dy A^T per 2 x 2
-    /// block (zeros past the output's edge), the adjoint of untransform_outputs.
-    static void transform_output_gradient(const T* dy, Index g, Index tiles, Scratch& s) {
-        T* r = s.rows.data();  // each tile's dy(i, j) at r + (2 i + j) kTiles
-        const auto at = [r](Index k) { return r + k * kTiles; };
+    /// dM of one sample's tiles in band `span` from its output gradient: dM = A dy
+    /// A^T per 2 x 2 block (zeros past the output's edge), the adjoint of
+    /// untransform_outputs.
+    static void transform_output_gradient(const T* dy, Index span, Index at, Index tiles, Scratch& s) {
+        T* r = s.rows.data();  // each tile's dy(i, j) at r + (2 i + j) kSpanTiles
         const Index block = product_block(tiles);
         for (Index o = 0; o < OutC; ++o) {
-            for (Index ty = 0; ty < kTileRows; ++ty)
+            for (Index ty = 0; ty < kSpanRows; ++ty)
                 for (Index i = 0; i < 2; ++i) {
-                    T* left = at(2 * i) + ty * kTileCols;
-                    T* right = at(2 * i + 1) + ty * kTileCols;
-                    if (2 * ty + i >= kOutH) {
+                    T* left = r + 2 * i * kSpanTiles + ty * kTileCols;
+                    T* right = left + kSpanTiles;
+                    const Index row = 2 * (span * kSpanRows + ty) + i;
+                    if (row >= kOutH) {
                         std::fill(left, left + kTileCols, T(0));
                         std::fill(right, right + kTileCols, T(0));
                         continue;
                     }
-                    const T* in = dy + (o * kOutH + 2 * ty + i) * kOutW;
+                    const T* in = dy + (o * kOutH + row) * kOutW;
                     for (Index tx = 0; tx < kOutW / 2; ++tx) {
                         left[tx] = in[2 * tx];
                         right[tx] = in[2 * tx + 1];
@@ -313,18 +340,18 @@ private:
                         right[kTileCols - 1] = T(0);
                     }
                 }
-            products_of_tiles(r, s.products.data() + o * tiles + g * kTiles, block);
+            products_of_tiles(r, s.products.data() + o * tiles + at, block);
         }
     }
 
-    /// The 16 dM's (at m + xi block) of one sample's tiles from their dy, whose
-    /// (0, 0), (0, 1), (1, 0), (1, 1) lie at d + k kTiles, k = 0..3. (The compiler
-    /// leaves this loop scalar, unable to tell that stores a runtime `block` apart
-    /// never meet; sixteen vectorised loops measured no faster: the stores dominate.)
+    /// The 16 dM's (at m + xi block) of a band's tiles from their dy, whose
+    /// (0, 0), (0, 1), (1, 0), (1, 1) lie at d + k kSpanTiles, k = 0..3. (The
+    /// compiler leaves this loop scalar, unable to tell that stores a runtime
+    /// `block` apart never meet; sixteen vectorised loops measured no faster.)
     static void products_of_tiles(const T* __restrict d, T* __restrict m, Index block) {
-        for (Index t = 0; t < kTiles; ++t) {
+        for (Index t = 0; t < kSpanTiles; ++t) {
             // (dy A^T) has rows (a, a+b, a-b, -b) and (e, e+f, e-f, -f); A mixes them.
-            const T a = d[t], b = d[kTiles + t], e = d[2 * kTiles + t], f = d[3 * kTiles + t];
+            const T a = d[t], b = d[kSpanTiles + t], e = d[2 * kSpanTiles + t], f = d[3 * kSpanTiles + t];
             const T ap = a + b, am = a - b, ep = e + f, em = e - f;
             m[t] = a;
             m[block + t] = ap;
@@ -345,18 +372,20 @@ private:
         }
     }
 
-    /// Sample g's input gradient from dV, the adjoint of transform_data: dh = B dV
-    /// summed into the plane's rows where tile rows share them, then the rows'
-    /// adjoint of h = d B, the padding dropped.
-    static void untransform_input_gradient(Index g, Index tiles, T* dx, Scratch& s) {
+    /// Adds one sample's input gradient from band `span`'s dV to dx: the adjoint of
+    /// transform_data. dh = B dV is summed into the band's plane rows where its tile
+    /// rows share them, then the rows' adjoint of h = d B; the padding is dropped.
+    static void add_input_gradient(Index span, Index at, Index tiles, T* dx, Scratch& s) {
         T* dh = s.rows.data();  // dh_b at dh + b kPlane
         T* even = dh + 4 * kPlane;
         T* odd = even + kPlane;
+        const Index top = 2 * span * kSpanRows - Pad;
+        const Index first = std::max(Index{0}, -top), last = std::min(kPlaneRows, H - top);
         const Index block = data_block(tiles);
         for (Index c = 0; c < InC; ++c) {
             std::fill(dh, dh + 4 * kPlane, T(0));
-            const T* v = s.data.data() + c * tiles + g * kTiles;
-            for (Index ty = 0; ty < kTileRows; ++ty)
+            const T* v = s.data.data() + c * tiles + at;
+            for (Index ty = 0; ty < kSpanRows; ++ty)
                 for (Index b = 0; b < 4; ++b) {
                     const T* m0 = v + b * block + ty * kTileCols;
                     const T* m1 = m0 + 4 * block;
@@ -384,8 +413,8 @@ private:
                 even[i] = h0[i] + (h1[i - 1] + h2[i - 1] - h0[i - 1]);
                 odd[i] = (h1[i] - h2[i] + h3[i]) - h3[i - 1];
             }
-            for (Index y = 0; y < H; ++y)
-                join_row(even + (y + Pad) * kPitch, odd + (y + Pad) * kPitch, dx + (c * H + y) * W);
+            for (Index r = first; r < last; ++r)
+                add_joined_row(even + r * kPitch, odd + r * kPitch, dx + (c * H + top + r) * W);
         }
     }
 };
