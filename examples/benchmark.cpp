@@ -303,8 +303,9 @@ double conv_flops(int in_c, int out_c, int k, int out_h, int out_w, bool first) 
 double dense_flops(int in, int out) { return pass_flops(2.0 * in * out, false); }
 // A 3 x 3, stride-1 Conv2D with at least 4 input channels runs Winograd's
 // F(2x2, 3x3): 16 products over channels per 2 x 2 block of outputs.
-static_assert(sn::Conv2D<32, 64, 3>::bind_image<float, 32, 26, 26>::winograd,
-              "mnist_cnn's work below counts its second convolution as Winograd's");
+static_assert(sn::Conv2D<32, 64, 3>::bind_image<float, 32, 26, 26>::winograd &&
+                  !sn::Conv2D<1, 32, 3>::bind_image<float, 1, 28, 28>::winograd,
+              "mnist_cnn's work below counts its second convolution as Winograd's, its first as im2col's");
 double winograd_flops(int in_c, int out_c, int out_h, int out_w, bool first) {
     const double tiles = ((out_h + 1) / 2) * ((out_w + 1) / 2);
     return pass_flops(2.0 * 16 * tiles * in_c * out_c, first);
@@ -313,7 +314,8 @@ double winograd_flops(int in_c, int out_c, int out_h, int out_w, bool first) {
 // Convolutional networks: epoch time with Adam at batch 128 on 1 and 2 threads,
 // measured in turn after a warm-up, over the first `samples` training images and
 // scaled to 60,000 (a whole epoch of mnist_cnn takes most of a minute here); the
-// GFLOP/s of the products the network runs (Winograd's, for its 3 x 3 layers).
+// GFLOP/s of the products the network runs (for mnist_cnn's second convolution,
+// Winograd's; its first, with one input channel, runs im2col).
 template <class Net>
 void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, const sn::MnistSet<sn::ByteMatrix>& data,
                int reps, std::vector<Row>& rows) {

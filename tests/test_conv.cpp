@@ -59,21 +59,28 @@ void check_against_loops(sn::Index n = 3, double tolerance = 1e-12) {
     REQUIRE(Spec::output_shape(sn::Shape{InC, H, W}) == sn::Shape{OutC, ref.out_h(), ref.out_w()});
 
     Eigen::VectorXd params = Eigen::VectorXd::Random(Spec::parameter_count);
-    const Eigen::MatrixXd X = Eigen::MatrixXd::Random(in, n);
-    const Eigen::MatrixXd dY = Eigen::MatrixXd::Random(out, n);
     // The layer sees its own scalar; the reference below works from the same
     // values in double.
     Eigen::VectorX<T> params_t = params.cast<T>();
-    const sn::Matrix<T> X_t = X.cast<T>(), dY_t = dY.cast<T>();
+    const sn::Matrix<T> X_t = Eigen::MatrixXd::Random(in, n).cast<T>();
+    const sn::Matrix<T> dY_t = Eigen::MatrixXd::Random(out, n).cast<T>();
     params = params_t.template cast<double>();
+    const Eigen::MatrixXd X = X_t.template cast<double>(), dY = dY_t.template cast<double>();
     Layer layer;
     layer.attach(params_t.data());
     typename Layer::Scratch scratch;
     sn::Matrix<T> Y_t(out, n), dX_t(in, n);
     Eigen::VectorX<T> grad_t = Eigen::VectorX<T>::Constant(Spec::parameter_count, T(99));  // must be overwritten
-    for (int pass = 0; pass < 2; ++pass) {  // twice: a scratch used before gives the same results
-        layer.forward(sn::BatchView<T>(X_t.data(), in, n), Y_t, scratch, sn::Pass{});
-        layer.backward(sn::BatchView<T>(X_t.data(), in, n), dY_t, &dX_t, grad_t.data(), scratch, sn::Pass{});
+    layer.forward(sn::BatchView<T>(X_t.data(), in, n), Y_t, scratch, sn::Pass{});
+    layer.backward(sn::BatchView<T>(X_t.data(), in, n), dY_t, &dX_t, grad_t.data(), scratch, sn::Pass{});
+    {  // again on the used scratch: the same bits
+        sn::Matrix<T> Y2(out, n), dX2(in, n);
+        Eigen::VectorX<T> grad2 = Eigen::VectorX<T>::Constant(Spec::parameter_count, T(99));
+        layer.forward(sn::BatchView<T>(X_t.data(), in, n), Y2, scratch, sn::Pass{});
+        layer.backward(sn::BatchView<T>(X_t.data(), in, n), dY_t, &dX2, grad2.data(), scratch, sn::Pass{});
+        CHECK((Y2.array() == Y_t.array()).all());
+        CHECK((dX2.array() == dX_t.array()).all());
+        CHECK((grad2.array() == grad_t.array()).all());
     }
     const Eigen::MatrixXd Y = Y_t.template cast<double>(), dX = dX_t.template cast<double>();
     const Eigen::VectorXd grad = grad_t.template cast<double>();
@@ -186,8 +193,14 @@ TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any
     static_assert(Even::winograd && Odd::winograd && Wide::winograd);
     static_assert(!sn::Conv2D<3, 2, 3>::bind_image<double, 3, 6, 6>::winograd);  // too few channels for it
     static_assert(!sn::Conv2D<4, 2, 3, 2>::bind_image<double, 4, 7, 7>::winograd);
+    // An im2col layer does not instantiate the Winograd engine, whose tile counts
+    // would be 0 for a 1 x 1 kernel on a 1 x 1 image.
+    using Tiny = sn::Conv2D<4, 3, 1>::bind_image<double, 4, 1, 1>;
+    static_assert(!Tiny::winograd && std::is_same_v<decltype(Tiny::Scratch::unfolded), sn::Matrix<double>>);
     // Samples run in groups of Winograd::kGroup, the last group smaller: one
     // sample, one full group, and two full groups and a part.
+    static_assert(Even::Winograd::kGroup == Odd::Winograd::kGroup && Even::Winograd::kGroup == Wide::Winograd::kGroup);
+    static_assert(Even::Winograd::kGroup > 1 && Even::Winograd::kSpans == 1);
     for (const sn::Index n : {sn::Index{1}, Even::Winograd::kGroup, 2 * Even::Winograd::kGroup + 3}) {
         CAPTURE(n);
         check_against_loops<4, 3, 3, 1, 0, 6, 6>(n);
@@ -200,7 +213,7 @@ TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any
     static_assert(Banded::Winograd::kSpans == 3 && Banded::Winograd::kGroup == 1);
     check_against_loops<16, 4, 3, 1, 1, 29, 23>(2);
     // In float, the shape of Keras' mnist_cnn's second layer: the transforms'
-    // rounding stays within a few float epsilons of the outputs' size.
+    // rounding stays within 2e-6 (17 float epsilons) of the outputs' size.
     static_assert(sn::Conv2D<32, 8, 3>::bind_image<float, 32, 26, 26>::Winograd::kSpans > 1);
     check_against_loops<32, 8, 3, 1, 0, 26, 26, float>(3, 2e-6);
 }
@@ -284,6 +297,12 @@ TEST_CASE("gradient_check passes on small conv nets for each stride, padding and
     // A convolution as the last layer, under MSE: no Dense at all.
     check_gradients<sn::Network<sn::Input<2, 4, 4>, sn::Conv2D<2, 1, 3, 1, 1>, sn::MaxPool2D<2>, sn::Flatten,
                                 sn::Softmax, sn::CrossEntropy>>(5);
+    // Two Winograd layers, the first without an input gradient to pass back.
+    using WinogradNet = sn::Network<sn::Input<4, 6, 5>, sn::Conv2D<4, 4, 3, 1, 1>, sn::Tanh, sn::Conv2D<4, 2, 3>,
+                                    sn::Tanh, sn::Flatten, sn::Dense<24, 3>, sn::Softmax, sn::CrossEntropy>;
+    static_assert(sn::Conv2D<4, 4, 3, 1, 1>::bind_image<double, 4, 6, 5>::winograd &&
+                  sn::Conv2D<4, 2, 3>::bind_image<double, 4, 6, 5>::winograd);
+    check_gradients<WinogradNet>(6);
 }
 
 TEST_CASE("gradient_check watches MaxPool2D's choices: a difference across two maxima is not taken for a derivative") {

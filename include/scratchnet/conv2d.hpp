@@ -16,7 +16,8 @@
 // U is rebuilt in backward rather than kept from forward: one sample's U lives in
 // the layer's scratch, not a batch's (for 64 samples of a 64-channel 3x3 layer that
 // is 0.7 MB instead of 42 MB), and unfolding costs far less than the products.
-// Samples run one after another within a pass, so dW is summed in a fixed order.
+// Samples run one after another within a pass (Winograd: unit after unit, below),
+// so dW is summed in a fixed order.
 //
 // 3 x 3 stride-1 layers with at least 4 input channels run Winograd's F(2x2, 3x3)
 // instead (detail/winograd.hpp): the same three products over 16 transformed tile
@@ -40,6 +41,15 @@ namespace scratchnet {
 namespace detail {
 template <Index InC, Index OutC, Index K, Index Stride, Index Pad, class T, Index H, Index W>
 class Conv2DLayer;
+
+template <bool UseWinograd, class Winograd, class Other>
+struct ScratchOf {
+    using type = Other;
+};
+template <class Winograd, class Other>
+struct ScratchOf<true, Winograd, Other> {
+    using type = typename Winograd::Scratch;
+};
 
 /// The output positions o in [0, n_out) whose input position o * stride - pad + tap
 /// falls in [0, n_in): [lo, hi).
@@ -125,7 +135,9 @@ public:
         GemmSite<T, Eigen::RowMajor, Eigen::ColMajor> dyu;  // dY^T U
         GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> dyw;  // dY W
     };
-    using Scratch = std::conditional_t<winograd, typename Winograd::Scratch, Im2colScratch>;
+    // Named through a lazy choice: an im2col layer never instantiates Winograd3x3
+    // (whose tile counts mean nothing for other kernels and strides).
+    using Scratch = typename ScratchOf<winograd, Winograd, Im2colScratch>::type;
 
     template <class D>
     void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, Scratch& s, const Pass& = {}) const {

@@ -24,9 +24,11 @@
 // just written from there: a band of kSpanRows tile rows of one sample where a
 // whole sample's tiles would not fit, or else kGroup whole samples (the rows of
 // the products: tile p of sample g at g * kSpanTiles + p). A call's last, smaller
-// group has its own GEMM sites, so that no site re-sizes its packing buffers from
-// call to call. Which unit a tile falls in depends only on its sample's column in
-// the call: the same chunk gives the same bits on any thread.
+// group has its own GEMM sites, so that a scratch that always sees the same
+// number of columns (fit keeps one per chunk size) never re-sizes its packing
+// buffers; one that sees varying counts (a last, partial inference block) may.
+// Which unit a tile falls in depends only on its sample's column in the call:
+// the same chunk gives the same bits on any thread.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
@@ -47,7 +49,8 @@ public:
     // kUnitBytes, well inside a 512 KB L2 beside the GEMM's own packed panels.
     static constexpr Index kUnitBytes = 320 * 1024;
     static constexpr Index kTileBytes = 16 * (InC + OutC) * static_cast<Index>(sizeof(T));
-    /// Tile rows per unit and sample: all of them, or the most that divides them and fits.
+    /// Tile rows per unit and sample: all of them, or the most that divides them and
+    /// fits (equal bands keep one GEMM shape; a prime count gets bands of one row).
     static constexpr Index kSpanRows = [] {
         if (kTiles * kTileBytes <= kUnitBytes) return kTileRows;
         Index rows = 1;
@@ -56,7 +59,8 @@ public:
         return rows;
     }();
     static constexpr Index kSpanTiles = kSpanRows * kTileCols, kSpans = kTileRows / kSpanRows;
-    /// Samples per unit: 1 for bands, else as many whole samples as fit, at most 16.
+    /// Samples per unit: 1 for bands, else as many whole samples as fit, at most 16
+    /// (more rows than that make the products no faster, only the last group rarer).
     static constexpr Index kGroup =
         kSpans > 1 ? 1 : std::clamp(kUnitBytes / (kTiles * kTileBytes), Index{1}, Index{16});
 
@@ -210,8 +214,8 @@ private:
             }
     }
 
-    /// out = A a + B b + C c over N entries, for coefficients of +-1 or 0: the
-    /// transforms' arithmetic, each a loop the compiler vectorises.
+    /// out = A a + B b over N entries, A and B each +-1: a loop the compiler
+    /// vectorises.
     template <int A, int B, Index N>
     static void mix(T* __restrict out, const T* __restrict a, const T* __restrict b) {
         for (Index t = 0; t < N; ++t) out[t] = T(A) * a[t] + T(B) * b[t];
