@@ -216,6 +216,14 @@ TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any
     // rounding stays within 2e-6 (17 float epsilons) of the outputs' size.
     static_assert(sn::Conv2D<32, 8, 3>::bind_image<float, 32, 26, 26>::Winograd::kSpans > 1);
     check_against_loops<32, 8, 3, 1, 0, 26, 26, float>(3, 2e-6);
+    // Float layers run their products unpacked where AVX2 is enabled: groups whose
+    // tile counts are no multiple of 8 (4 tiles a sample) or are (12), odd channel
+    // counts for the tile edges, one sample and two groups and a part.
+    for (const sn::Index n : {sn::Index{1}, 2 * Even::Winograd::kGroup + 3}) {
+        CAPTURE(n);
+        check_against_loops<4, 3, 3, 1, 0, 6, 6, float>(n, 2e-6);
+        check_against_loops<5, 7, 3, 1, 1, 7, 5, float>(n, 2e-6);
+    }
 }
 
 TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backward") {

@@ -2,12 +2,17 @@
 // C += alpha * op(A) * op(B) for the four storage orders a layer uses. This file is
 // built twice: into the portable suite (Eigen's kernel) and, on machines with
 // AVX-512, into the native suite (scratchnet's own kernel), so both paths are held
-// to the same reference.
+// to the same reference. On AVX2 machines the native suite also holds the unpacked
+// products of Winograd's layers (detail/unpacked_gemm.hpp) to it.
 #include <doctest/doctest.h>
 #include <scratchnet/detail/gemm.hpp>
+#include <scratchnet/detail/unpacked_gemm.hpp>
 
 #if defined(__AVX512F__) && !defined(SCRATCHNET_HAVE_AVX512_GEMM)
 #error "AVX-512 is enabled but scratchnet's AVX-512 kernel is not compiled in"
+#endif
+#if defined(__AVX2__) && defined(__FMA__) && !defined(SCRATCHNET_HAVE_UNPACKED_GEMM)
+#error "AVX2 and FMA are enabled but scratchnet's unpacked products are not compiled in"
 #endif
 
 #include <cmath>
@@ -136,5 +141,68 @@ TEST_CASE("where a site says so, a product does not depend on how its rows are s
     CHECK(split_equals_whole(Plain{}, false, false));
     CHECK(split_equals_whole(Weight{}, false, true));
     CHECK(split_equals_whole(Input{}, true, false));
+}
+#endif
+
+#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+TEST_CASE("unpacked products equal a double reference for every tile edge, strides and accumulation") {
+    // C = A B (+ C), A column-major with a leading dimension past m, B read at
+    // strides (bp, bj): as Winograd's forward (bp = n, bj = 1), input (bp = 1,
+    // bj = k) and weight products use it. Rows past m must stay untouched, and a
+    // C of NaNs must not leak into a product that does not accumulate.
+    std::mt19937 gen(11);
+    const double u = std::numeric_limits<float>::epsilon() / 2;
+    for (sn::Index m : {1, 5, 8, 13, 16, 23, 24, 32, 41, 48})
+        for (sn::Index n : {1, 3, 4, 7, 12, 13, 64})
+            for (sn::Index k : {1, 9, 32}) {
+                const bool accumulate = (m + n + k) % 2 == 1, b_by_rows = (m + n) % 2 == 0;
+                const sn::Index lda = m + static_cast<sn::Index>(gen() % 3), ldc = m + 2;
+                const sn::Matrix<float> A = sn::Matrix<float>::Random(lda, k);
+                const sn::Vector<float> b = sn::Vector<float>::Random(k * n);
+                const sn::Index bp = b_by_rows ? n : 1, bj = b_by_rows ? 1 : k;
+                Eigen::MatrixXd B(k, n);
+                for (sn::Index p = 0; p < k; ++p)
+                    for (sn::Index j = 0; j < n; ++j) B(p, j) = double(b[p * bp + j * bj]);
+                sn::Matrix<float> C = sn::Matrix<float>::Random(ldc, n);
+                if (!accumulate) C.topRows(m).setConstant(std::numeric_limits<float>::quiet_NaN());
+                Eigen::MatrixXd expected = C.cast<double>();
+                if (!accumulate) expected.topRows(m).setZero();
+                const Eigen::MatrixXd Aop = A.topRows(m).cast<double>();
+                expected.topRows(m) += Aop * B;
+                const Eigen::MatrixXd magnitude = Aop.cwiseAbs() * B.cwiseAbs();
+                sn::detail::unpacked::gemm_nn(m, n, k, A.data(), lda, b.data(), bp, bj, C.data(), ldc, accumulate);
+                for (sn::Index j = 0; j < n; ++j)
+                    for (sn::Index i = 0; i < ldc; ++i) {
+                        INFO("m " << m << " n " << n << " k " << k << " accumulate " << accumulate << " at (" << i
+                                  << ", " << j << ")");
+                        if (i >= m) {
+                            REQUIRE(double(C(i, j)) == expected(i, j));
+                            continue;
+                        }
+                        const double bound = 2 * double(k + 1) * u * (magnitude(i, j) + std::abs(expected(i, j)));
+                        REQUIRE(std::abs(double(C(i, j)) - expected(i, j)) <= bound);
+                    }
+                // The same operands in a call of other columns give the same bits.
+                if (n > 4 && !accumulate) {
+                    sn::Matrix<float> split = sn::Matrix<float>::Zero(ldc, n);
+                    sn::detail::unpacked::gemm_nn(m, 3, k, A.data(), lda, b.data(), bp, bj, split.data(), ldc, false);
+                    sn::detail::unpacked::gemm_nn(m, n - 3, k, A.data(), lda, b.data() + 3 * bj, bp, bj,
+                                                  split.data() + 3 * ldc, ldc, false);
+                    CHECK((split.topRows(m).array() == C.topRows(m).array()).all());
+                }
+            }
+}
+
+TEST_CASE("the unpacked transpose moves every element, the 8 x 8 blocks and the edges") {
+    for (sn::Index rows : {1, 7, 8, 9, 16, 48, 50})
+        for (sn::Index cols : {1, 5, 8, 12, 32}) {
+            const sn::Index lds = rows + 1, ldd = cols + 3;
+            const sn::Matrix<float> src = sn::Matrix<float>::Random(lds, cols);
+            sn::Matrix<float> dst = sn::Matrix<float>::Constant(ldd, rows, -7.0f);
+            sn::detail::unpacked::transpose(rows, cols, src.data(), lds, dst.data(), ldd);
+            INFO("rows " << rows << " cols " << cols);
+            CHECK(dst.topRows(cols) == src.topRows(rows).transpose());
+            CHECK((dst.bottomRows(ldd - cols).array() == -7.0f).all());
+        }
 }
 #endif

@@ -32,6 +32,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
+#include "scratchnet/detail/unpacked_gemm.hpp"
 
 #include <algorithm>
 
@@ -75,6 +76,7 @@ public:
     static constexpr Index kSkew = 3 * 64 / static_cast<Index>(sizeof(T));
     static constexpr Index data_block(Index tiles) { return tiles * InC + kSkew; }
     static constexpr Index product_block(Index tiles) { return tiles * OutC + kSkew; }
+    static constexpr Index kKernelBlock = OutC * InC + kSkew;
 
     struct Sites {
         GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> forward;  // V U^T
@@ -83,10 +85,11 @@ public:
     };
     struct Scratch {
         Vector<T> kernel;       // U: 16 blocks of OutC x InC
-        Vector<T> kernel_grad;  // dU, summed over the call's units
+        Vector<T> kernel_grad;  // dU^T: 16 blocks of InC x OutC, summed over the call's units
         Vector<T> data;         // V, then dV: 16 blocks of (unit tiles) x InC
         Vector<T> products;     // M, or dM: 16 blocks of (unit tiles) x OutC
         Vector<T> rows;         // the transforms' rows: kRows
+        Vector<T> transposed;   // V_xi^T of a unit, for the unpacked weight products
         Sites full, last;       // units of kGroup samples; a call's smaller last group
     };
 
@@ -103,10 +106,7 @@ public:
             Sites& sites = group == kGroup ? s.full : s.last;
             for (Index span = 0; span < kSpans; ++span) {
                 for (Index g = 0; g < group; ++g) transform_data(x(g0 + g), span, g * kSpanTiles, tiles, s);
-                for (Index xi = 0; xi < 16; ++xi)
-                    sites.forward.run(tiles, OutC, InC, s.data.data() + xi * data_block(tiles), tiles,
-                                      s.kernel.data() + xi * OutC * InC, OutC,
-                                      s.products.data() + xi * product_block(tiles), tiles, T(1), false);
+                forward_products(tiles, sites, s);
                 for (Index g = 0; g < group; ++g)
                     untransform_outputs(span, g * kSpanTiles, tiles, b, Y.col(g0 + g).data(), s);
             }
@@ -141,16 +141,9 @@ public:
                     transform_output_gradient(dY.col(g0 + g).data(), span, g * kSpanTiles, tiles, s);
                     transform_data(x(g0 + g), span, g * kSpanTiles, tiles, s);
                 }
-                const bool first = g0 == 0 && span == 0;
-                for (Index xi = 0; xi < 16; ++xi)
-                    sites.weight.run(OutC, InC, tiles, s.products.data() + xi * product_block(tiles), tiles,
-                                     s.data.data() + xi * data_block(tiles), tiles,
-                                     s.kernel_grad.data() + xi * OutC * InC, OutC, T(1), !first);
+                weight_products(tiles, g0 == 0 && span == 0, sites, s);
                 if (dX == nullptr) continue;
-                for (Index xi = 0; xi < 16; ++xi)  // dV overwrites V: the weight products were its last readers
-                    sites.input.run(tiles, InC, OutC, s.products.data() + xi * product_block(tiles), tiles,
-                                    s.kernel.data() + xi * OutC * InC, OutC, s.data.data() + xi * data_block(tiles),
-                                    tiles, T(1), false);
+                input_products(tiles, sites, s);  // dV overwrites V: the weight products were its last readers
                 for (Index g = 0; g < group; ++g)
                     add_input_gradient(span, g * kSpanTiles, tiles, dX->col(g0 + g).data(), s);
             }
@@ -159,13 +152,72 @@ public:
     }
 
 private:
+#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+    // In float on AVX2, the products read the transforms' blocks in place.
+    static constexpr bool kUnpacked = std::is_same_v<T, float>;
+#else
+    static constexpr bool kUnpacked = false;
+#endif
+
+    /// M_xi = V_xi U_xi^T for a unit of `tiles` tiles.
+    static void forward_products(Index tiles, Sites& sites, Scratch& s) {
+        for (Index xi = 0; xi < 16; ++xi) {
+            const T* v = s.data.data() + xi * data_block(tiles);
+            const T* u = s.kernel.data() + xi * kKernelBlock;
+            T* m = s.products.data() + xi * product_block(tiles);
+#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+            if constexpr (kUnpacked) {  // B(c, o) = U_xi(o, c)
+                unpacked::gemm_nn(tiles, OutC, InC, v, tiles, u, OutC, 1, m, tiles, false);
+                continue;
+            }
+#endif
+            sites.forward.run(tiles, OutC, InC, v, tiles, u, OutC, m, tiles, T(1), false);
+        }
+    }
+
+    /// dU_xi^T = V_xi^T dM_xi, or dU_xi^T += that after the call's first unit.
+    /// (Transposed, InC x OutC: the unpacked product's rows must be contiguous,
+    /// and V^T's are once transposed; dM, the larger, is read in place.)
+    static void weight_products(Index tiles, bool first, Sites& sites, Scratch& s) {
+        for (Index xi = 0; xi < 16; ++xi) {
+            const T* dm = s.products.data() + xi * product_block(tiles);
+            const T* v = s.data.data() + xi * data_block(tiles);
+            T* du = s.kernel_grad.data() + xi * kKernelBlock;
+#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+            if constexpr (kUnpacked) {  // B(t, o) = dM_xi(t, o)
+                unpacked::transpose(tiles, InC, v, tiles, s.transposed.data(), InC);
+                unpacked::gemm_nn(InC, OutC, tiles, s.transposed.data(), InC, dm, 1, tiles, du, InC, !first);
+                continue;
+            }
+#endif
+            sites.weight.run(InC, OutC, tiles, v, tiles, dm, tiles, du, InC, T(1), !first);
+        }
+    }
+
+    /// dV_xi = dM_xi U_xi, written over V.
+    static void input_products(Index tiles, Sites& sites, Scratch& s) {
+        for (Index xi = 0; xi < 16; ++xi) {
+            const T* dm = s.products.data() + xi * product_block(tiles);
+            const T* u = s.kernel.data() + xi * kKernelBlock;
+            T* dv = s.data.data() + xi * data_block(tiles);
+#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+            if constexpr (kUnpacked) {  // B(o, c) = U_xi(o, c)
+                unpacked::gemm_nn(tiles, InC, OutC, dm, tiles, u, 1, OutC, dv, tiles, false);
+                continue;
+            }
+#endif
+            sites.input.run(tiles, InC, OutC, dm, tiles, u, OutC, dv, tiles, T(1), false);
+        }
+    }
+
     static void prepare(Scratch& s) {
         // Sized for a full unit; resize() keeps a buffer of the same size.
-        s.kernel.resize(16 * OutC * InC);
-        s.kernel_grad.resize(16 * OutC * InC);
+        s.kernel.resize(16 * kKernelBlock);
+        s.kernel_grad.resize(16 * kKernelBlock);
         s.data.resize(16 * data_block(kGroup * kSpanTiles));
         s.products.resize(16 * product_block(kGroup * kSpanTiles));
         s.rows.resize(kRows);
+        s.transposed.resize(kGroup * kSpanTiles * InC);
     }
 
     /// U_xi(o, c) = (G g G^T)(a, b), xi = 4 a + b, for g = w's kernel of (o, c);
@@ -184,22 +236,22 @@ private:
                     e[3][j] = g[2][j];
                 }
                 for (Index a = 0; a < 4; ++a) {
-                    T* row = u + (4 * a) * OutC * InC + c * OutC + o;
+                    T* row = u + (4 * a) * kKernelBlock + c * OutC + o;
                     row[0] = e[a][0];
-                    row[1 * OutC * InC] = half * (e[a][0] + e[a][1] + e[a][2]);
-                    row[2 * OutC * InC] = half * (e[a][0] - e[a][1] + e[a][2]);
-                    row[3 * OutC * InC] = e[a][2];
+                    row[kKernelBlock] = half * (e[a][0] + e[a][1] + e[a][2]);
+                    row[2 * kKernelBlock] = half * (e[a][0] - e[a][1] + e[a][2]);
+                    row[3 * kKernelBlock] = e[a][2];
                 }
             }
     }
 
-    /// The adjoint of transform_kernels: dg = G^T dU G, written in w's layout.
+    /// The adjoint of transform_kernels: dg = G^T dU G, from dU^T, written in w's layout.
     static void untransform_kernel_gradient(const T* du, T* dw) {
         const T half(0.5);
         for (Index c = 0; c < InC; ++c)
             for (Index o = 0; o < OutC; ++o) {
                 T m[4][4], e[3][4];
-                for (Index xi = 0; xi < 16; ++xi) m[xi / 4][xi % 4] = du[xi * OutC * InC + c * OutC + o];
+                for (Index xi = 0; xi < 16; ++xi) m[xi / 4][xi % 4] = du[xi * kKernelBlock + o * InC + c];
                 for (Index b = 0; b < 4; ++b) {
                     e[0][b] = m[0][b] + half * (m[1][b] + m[2][b]);
                     e[1][b] = half * (m[1][b] - m[2][b]);

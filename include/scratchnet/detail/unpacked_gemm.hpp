@@ -1,0 +1,146 @@
+#pragma once
+// Single-precision products for AVX2 + FMA that read both operands where they lie,
+// for operands small enough to sit in L1 already: Winograd's per-place products
+// (detail/winograd.hpp), some 48 x 64 x 32 each, thousands per batch.
+//
+// Why not GemmSite? A general GEMM copies both operands into packed panels and
+// zeroes C before it accumulates; at these sizes the copies and the zeroing cost
+// as much as a quarter of the products themselves. Here the transforms lay the
+// operands out so that the micro-kernels can load them in place:
+//   gemm_nn: C (+)= A B, A column-major (rows contiguous: vector loads), B read one
+//            scalar at a time (broadcast), at any strides;
+// and `transpose` turns an operand whose rows are strided into one whose rows
+// are contiguous, where a product needs it.
+// gemm_nn computes every element of C as one FMA chain over the depth in order, not by
+// where it falls in a tile or how many rows or columns a call has: the same
+// operands give the same bits in any call.
+//
+// Compiled only where AVX2 and FMA are enabled (-march=native on such a machine);
+// elsewhere SCRATCHNET_HAVE_UNPACKED_GEMM stays undefined and callers keep GemmSite.
+
+#include "scratchnet/core.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#define SCRATCHNET_HAVE_UNPACKED_GEMM 1
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace scratchnet::detail::unpacked {
+
+/// The lanes [0, count) of a vector set, the others clear (count in [0, 8]).
+inline __m256i lane_mask(Index count) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
+}
+
+/// C tile (rows x NR, rows in (8 (MV - 1), 8 MV]) of gemm_nn. With Partial, the
+/// tile's last vector of rows is short: it is loaded and stored through `mask`,
+/// so nothing past row `rows` of A is read or of C written.
+template <int MV, int NR, bool Partial>
+inline void nn_tile(Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c, Index ldc,
+                    __m256i mask, bool accumulate) {
+    // The loops over v and j are unrolled first (the pragmas), so that the
+    // accumulators become registers rather than an array in memory.
+    __m256 acc[MV][NR];
+#pragma GCC unroll 16
+    for (int v = 0; v < MV; ++v)
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) acc[v][j] = _mm256_setzero_ps();
+    for (Index p = 0; p < k; ++p) {
+        __m256 av[MV];
+#pragma GCC unroll 16
+        for (int v = 0; v < MV; ++v)
+            av[v] = Partial && v == MV - 1 ? _mm256_maskload_ps(a + 8 * v, mask) : _mm256_loadu_ps(a + 8 * v);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const __m256 bv = _mm256_broadcast_ss(b + j * bj);
+#pragma GCC unroll 16
+            for (int v = 0; v < MV; ++v) acc[v][j] = _mm256_fmadd_ps(av[v], bv, acc[v][j]);
+        }
+        a += lda;
+        b += bp;
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 16
+        for (int v = 0; v < MV; ++v) {
+            float* out = c + j * ldc + 8 * v;
+            if (Partial && v == MV - 1) {
+                const __m256 old = accumulate ? _mm256_maskload_ps(out, mask) : _mm256_setzero_ps();
+                _mm256_maskstore_ps(out, mask, _mm256_add_ps(old, acc[v][j]));
+            } else {
+                _mm256_storeu_ps(out, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), acc[v][j]) : acc[v][j]);
+            }
+        }
+}
+
+/// The n columns of one block of rows, NR at a time, the last few with fewer.
+template <int MV, int NR, bool Partial>
+inline void nn_columns(Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c,
+                       Index ldc, __m256i mask, bool accumulate) {
+    Index j = 0;
+    for (; j + NR <= n; j += NR)
+        nn_tile<MV, NR, Partial>(k, a, lda, b + j * bj, bp, bj, c + j * ldc, ldc, mask, accumulate);
+    if constexpr (NR > 1)
+        if (j < n)
+            nn_columns<MV, NR - 1, Partial>(n - j, k, a, lda, b + j * bj, bp, bj, c + j * ldc, ldc, mask,
+                                            accumulate);
+}
+
+/// A block of MV vectors of rows: tiles of 8 MV x 12 / MV, twelve independent FMA
+/// chains, enough to keep both FMA pipes busy through their latency.
+template <int MV>
+inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+                    float* c, Index ldc, bool accumulate) {
+    if (rows % 8 == 0)
+        nn_columns<MV, 12 / MV, false>(n, k, a, lda, b, bp, bj, c, ldc, _mm256_set1_epi32(-1), accumulate);
+    else
+        nn_columns<MV, 12 / MV, true>(n, k, a, lda, b, bp, bj, c, ldc, lane_mask(rows % 8), accumulate);
+}
+
+/// C (m x n, column-major, ldc) = A B, or C += A B when accumulating. A: m x k,
+/// column-major, lda. B: k x n, B(p, j) = b[p bp + j bj].
+inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+                    float* c, Index ldc, bool accumulate) {
+    Index i = 0;
+    for (; m - i > 16 && m - i != 32; i += 24) {  // 32 rows go as two blocks of 16
+        const Index rows = std::min<Index>(24, m - i);
+        nn_rows<3>(rows, n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+    }
+    for (; m - i > 8; i += 16) nn_rows<2>(std::min<Index>(16, m - i), n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+    if (m > i) nn_rows<1>(m - i, n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+}
+
+/// dst (cols x rows, column-major, ldd) = the transpose of src (rows x cols,
+/// column-major, lds): 8 x 8 blocks in registers, the edges one scalar at a time.
+inline void transpose(Index rows, Index cols, const float* src, Index lds, float* dst, Index ldd) {
+    const Index rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+    for (Index j = 0; j < cols8; j += 8)
+        for (Index i = 0; i < rows8; i += 8) {
+            __m256 r[8], t[8];
+            for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(src + (j + q) * lds + i);
+            for (int q = 0; q < 8; q += 2) {
+                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+                t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            }
+            for (int q = 0; q < 8; q += 4) {
+                r[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+                r[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+                r[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+                r[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+            }
+            // r[q] (q < 4) holds rows i + {0,1,2,3} of columns j + {0..3} for the
+            // lane half; combine the halves of r[q] and r[q + 4].
+            for (int q = 0; q < 4; ++q) {
+                _mm256_storeu_ps(dst + (i + q) * ldd + j, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
+                _mm256_storeu_ps(dst + (i + q + 4) * ldd + j, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
+            }
+        }
+    for (Index j = 0; j < cols; ++j)
+        for (Index i = j < cols8 ? rows8 : 0; i < rows; ++i) dst[i * ldd + j] = src[j * lds + i];
+}
+
+}  // namespace scratchnet::detail::unpacked
+
+#endif
