@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -242,7 +243,8 @@ TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backw
         using L = sn::MaxPool2D<2>::bind_image<double, 1, 4, 4>;
         const L pool;
         L::Scratch s;
-        Eigen::MatrixXd Y(4, 1), dX(16, 1);
+        // dX starts as NaN: every input's gradient must be written, zeros included.
+        Eigen::MatrixXd Y(4, 1), dX = Eigen::MatrixXd::Constant(16, 1, std::numeric_limits<double>::quiet_NaN());
         pool.forward(X, Y, s, sn::Pass{});
         CHECK(Y(0) == 5);
         CHECK(Y(1) == 3);
@@ -271,6 +273,29 @@ TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backw
         CHECK(dX(5) == 0.25);
         CHECK(dX(2) == 0.5);
         CHECK(dX(15) == 1.0);
+    }
+    {
+        // A NaN wins its window wherever it lies, and stays against larger inputs
+        // after it, so that it reaches the output; its input takes the gradient.
+        using L = sn::MaxPool2D<2>::bind_image<double, 1, 4, 4>;
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        Eigen::VectorXd z = Eigen::VectorXd::Ones(16);
+        z[4] = 7;    // window 0: 1 1 / 7 NaN
+        z[5] = nan;
+        z[2] = nan;  // window 1: NaN 1 / 1 9
+        z[7] = 9;
+        const L pool;
+        L::Scratch s;
+        Eigen::MatrixXd Y(4, 1), dX(16, 1);
+        pool.forward(sn::BatchView<double>(z.data(), 16, 1), Y, s, sn::Pass{});
+        CHECK(std::isnan(Y(0)));
+        CHECK(std::isnan(Y(1)));
+        CHECK(Y(2) == 1);
+        pool.backward(X, dY, &dX, nullptr, s, sn::Pass{});
+        CHECK(dX(5) == 1);
+        CHECK(dX(2) == 2);
+        CHECK(dX(4) == 0);
+        CHECK(dX(7) == 0);
     }
     {
         // Overlapping windows (3 x 3 by 1 on 4 x 4): an input that is the maximum of

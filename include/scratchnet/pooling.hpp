@@ -97,18 +97,26 @@ public:
             std::int32_t* from = s.source.col(n).data();
             Index o = 0;
             for (Index c = 0; c < C; ++c)
-                for (Index oy = 0; oy < G::kOutH; ++oy)
+                for (Index oy = 0; oy < G::kOutH; ++oy) {
+                    const Index row = G::corner(c, oy, 0);
                     for (Index ox = 0; ox < G::kOutW; ++ox, ++o) {
-                        Index best = G::corner(c, oy, ox);
+                        // Selects, not branches: which input wins is data, and a
+                        // mispredicted branch per input cost more than the whole window.
+                        Index best = row + ox * Stride;
+                        T top = x[best];
                         for (Index i = 0; i < Size; ++i)
                             for (Index j = 0; j < Size; ++j) {
-                                const Index k = G::corner(c, oy, ox) + i * W + j;
+                                const Index k = row + i * W + ox * Stride + j;
+                                const T v = x[k];
                                 // A NaN wins and stays: it reaches the output, where fit's check sees it.
-                                if (x[k] > x[best] || (std::isnan(x[k]) && !std::isnan(x[best]))) best = k;
+                                const bool take = v > top || (std::isnan(v) && !std::isnan(top));
+                                best = take ? k : best;
+                                top = take ? v : top;
                             }
-                        y[o] = x[best];
+                        y[o] = top;
                         from[o] = static_cast<std::int32_t>(best);
                     }
+                }
         }
     }
 
@@ -116,12 +124,32 @@ public:
     void backward(const Eigen::MatrixBase<D>&, const Matrix<T>& dY, Matrix<T>* dX, T*, Scratch& s,
                   const Pass& = {}) const {
         if (dX == nullptr) return;
-        dX->setZero();
-        for (Index n = 0; n < dY.cols(); ++n) {
-            const std::int32_t* from = s.source.col(n).data();
-            T* dx = dX->col(n).data();
-            const T* dy = dY.col(n).data();
-            for (Index o = 0; o < G::kOut; ++o) dx[from[o]] += dy[o];
+        if constexpr (Stride == Size) {
+            // The windows tile the input, each input in exactly one: write every
+            // input once (the gradient at the window's maximum, zeros elsewhere)
+            // instead of zeroing dX and then adding.
+            for (Index n = 0; n < dY.cols(); ++n) {
+                const std::int32_t* from = s.source.col(n).data();
+                T* dx = dX->col(n).data();
+                const T* dy = dY.col(n).data();
+                Index o = 0;
+                for (Index c = 0; c < C; ++c)
+                    for (Index oy = 0; oy < G::kOutH; ++oy)
+                        for (Index ox = 0; ox < G::kOutW; ++ox, ++o)
+                            for (Index i = 0; i < Size; ++i)
+                                for (Index j = 0; j < Size; ++j) {
+                                    const Index k = G::corner(c, oy, ox) + i * W + j;
+                                    dx[k] = k == from[o] ? dy[o] : T(0);
+                                }
+            }
+        } else {
+            dX->setZero();
+            for (Index n = 0; n < dY.cols(); ++n) {
+                const std::int32_t* from = s.source.col(n).data();
+                T* dx = dX->col(n).data();
+                const T* dy = dY.col(n).data();
+                for (Index o = 0; o < G::kOut; ++o) dx[from[o]] += dy[o];
+            }
         }
     }
 
