@@ -262,7 +262,7 @@ TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backw
         using L = sn::AvgPool2D<2>::bind_image<double, 1, 4, 4>;
         const L pool;
         sn::NoScratch s;
-        Eigen::MatrixXd Y(4, 1), dX(16, 1);
+        Eigen::MatrixXd Y(4, 1), dX = Eigen::MatrixXd::Constant(16, 1, std::numeric_limits<double>::quiet_NaN());
         pool.forward(X, Y, s, sn::Pass{});
         CHECK(Y(0) == 2.5);
         CHECK(Y(1) == 1.25);
@@ -273,6 +273,7 @@ TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backw
         CHECK(dX(5) == 0.25);
         CHECK(dX(2) == 0.5);
         CHECK(dX(15) == 1.0);
+        CHECK(dX.sum() == 10);  // every input written: a quarter of its window's gradient
     }
     {
         // A NaN wins its window wherever it lies, and stays against larger inputs

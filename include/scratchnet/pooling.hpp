@@ -57,6 +57,20 @@ struct PoolGeometry {
     static constexpr Index kOut = C * kOutH * kOutW;
     /// Index in the sample of window (c, y, x)'s top-left input.
     static constexpr Index corner(Index c, Index y, Index x) { return (c * H + y * Stride) * W + x * Stride; }
+    /// Windows of this size and stride put each input in exactly one window (the
+    /// tiling check leaves none out), so a backward pass may write each input's
+    /// gradient once rather than zero dX and add.
+    static constexpr bool kPartition = Size == Stride;
+    /// f(o, k) for each output o, in order, and each input k of its window.
+    template <class F>
+    static void for_each_window_input(F&& f) {
+        Index o = 0;
+        for (Index c = 0; c < C; ++c)
+            for (Index oy = 0; oy < kOutH; ++oy)
+                for (Index ox = 0; ox < kOutW; ++ox, ++o)
+                    for (Index i = 0; i < Size; ++i)
+                        for (Index j = 0; j < Size; ++j) f(o, corner(c, oy, ox) + i * W + j);
+    }
 };
 }  // namespace detail
 
@@ -124,32 +138,15 @@ public:
     void backward(const Eigen::MatrixBase<D>&, const Matrix<T>& dY, Matrix<T>* dX, T*, Scratch& s,
                   const Pass& = {}) const {
         if (dX == nullptr) return;
-        if constexpr (Stride == Size) {
-            // The windows tile the input, each input in exactly one: write every
-            // input once (the gradient at the window's maximum, zeros elsewhere)
-            // instead of zeroing dX and then adding.
-            for (Index n = 0; n < dY.cols(); ++n) {
-                const std::int32_t* from = s.source.col(n).data();
-                T* dx = dX->col(n).data();
-                const T* dy = dY.col(n).data();
-                Index o = 0;
-                for (Index c = 0; c < C; ++c)
-                    for (Index oy = 0; oy < G::kOutH; ++oy)
-                        for (Index ox = 0; ox < G::kOutW; ++ox, ++o)
-                            for (Index i = 0; i < Size; ++i)
-                                for (Index j = 0; j < Size; ++j) {
-                                    const Index k = G::corner(c, oy, ox) + i * W + j;
-                                    dx[k] = k == from[o] ? dy[o] : T(0);
-                                }
-            }
-        } else {
-            dX->setZero();
-            for (Index n = 0; n < dY.cols(); ++n) {
-                const std::int32_t* from = s.source.col(n).data();
-                T* dx = dX->col(n).data();
-                const T* dy = dY.col(n).data();
+        if constexpr (!G::kPartition) dX->setZero();
+        for (Index n = 0; n < dY.cols(); ++n) {
+            const std::int32_t* from = s.source.col(n).data();
+            T* dx = dX->col(n).data();
+            const T* dy = dY.col(n).data();
+            if constexpr (G::kPartition)
+                G::for_each_window_input([&](Index o, Index k) { dx[k] = k == from[o] ? dy[o] : T(0); });
+            else
                 for (Index o = 0; o < G::kOut; ++o) dx[from[o]] += dy[o];
-            }
         }
     }
 
@@ -187,16 +184,14 @@ public:
     void backward(const Eigen::MatrixBase<D>&, const Matrix<T>& dY, Matrix<T>* dX, T*, NoScratch&,
                   const Pass& = {}) const {
         if (dX == nullptr) return;
-        dX->setZero();
+        if constexpr (!G::kPartition) dX->setZero();
         for (Index n = 0; n < dY.cols(); ++n) {
             T* dx = dX->col(n).data();
             const T* dy = dY.col(n).data();
-            Index o = 0;
-            for (Index c = 0; c < C; ++c)
-                for (Index oy = 0; oy < G::kOutH; ++oy)
-                    for (Index ox = 0; ox < G::kOutW; ++ox, ++o)
-                        for (Index i = 0; i < Size; ++i)
-                            for (Index j = 0; j < Size; ++j) dx[G::corner(c, oy, ox) + i * W + j] += dy[o] * kShare;
+            if constexpr (G::kPartition)
+                G::for_each_window_input([&](Index o, Index k) { dx[k] = dy[o] * kShare; });
+            else
+                G::for_each_window_input([&](Index o, Index k) { dx[k] += dy[o] * kShare; });
         }
     }
 };
