@@ -227,6 +227,31 @@ TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any
     }
 }
 
+TEST_CASE("rows split into even and odd entries and joined again, for every length") {
+    // Winograd's row shuffles: in the native suite, float takes the AVX2 path
+    // (16 entries a step, then 8, then one by one); every length up to 40 crosses
+    // each of its boundaries. Entries past the row must stay untouched.
+    for (sn::Index n = 1; n <= 40; ++n) {
+        CAPTURE(n);
+        std::vector<float> row(static_cast<std::size_t>(n) + 4), even(24, -1.0f), odd(24, -1.0f);
+        for (std::size_t i = 0; i < row.size(); ++i) row[i] = static_cast<float>(i) + 0.5f;
+        sn::detail::split_even_odd(row.data(), n, even.data(), odd.data());
+        for (sn::Index k = 0; k < 24; ++k) {
+            const std::size_t u = static_cast<std::size_t>(k);
+            CHECK(even[u] == (2 * k < n ? row[2 * u] : -1.0f));
+            CHECK(odd[u] == (2 * k + 1 < n ? row[2 * u + 1] : -1.0f));
+        }
+        std::vector<float> joined(row.size(), -1.0f), added(row.size(), 10.0f);
+        sn::detail::join_even_odd<false>(even.data(), odd.data(), n, joined.data());
+        sn::detail::join_even_odd<true>(even.data(), odd.data(), n, added.data());
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            const bool in_row = static_cast<sn::Index>(i) < n;
+            CHECK(joined[i] == (in_row ? row[i] : -1.0f));
+            CHECK(added[i] == (in_row ? row[i] + 10.0f : 10.0f));
+        }
+    }
+}
+
 TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backward") {
     // One channel, 4 x 4, windows 2 x 2 by 2:
     //   1 5 | 2 0        max: 5 3     mean: 2.5  1.25

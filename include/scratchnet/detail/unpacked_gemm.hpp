@@ -28,8 +28,8 @@
 
 namespace scratchnet::detail::unpacked {
 
-/// The lanes [0, count) of a vector set, the others clear (count in [0, 8]).
-inline __m256i lane_mask(Index count) {
+/// Lanes [0, count) set, the others clear (count in [0, 8]).
+inline __m256i first_lanes(Index count) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
 }
@@ -96,7 +96,7 @@ inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, con
     if (rows % 8 == 0)
         nn_columns<MV, 12 / MV, false>(n, k, a, lda, b, bp, bj, c, ldc, _mm256_set1_epi32(-1), accumulate);
     else
-        nn_columns<MV, 12 / MV, true>(n, k, a, lda, b, bp, bj, c, ldc, lane_mask(rows % 8), accumulate);
+        nn_columns<MV, 12 / MV, true>(n, k, a, lda, b, bp, bj, c, ldc, first_lanes(rows % 8), accumulate);
 }
 
 /// C (m x n, column-major, ldc) = A B, or C += A B when accumulating. A: m x k,

@@ -32,6 +32,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
+#include "scratchnet/detail/interleave.hpp"
 #include "scratchnet/detail/unpacked_gemm.hpp"
 
 #include <algorithm>
@@ -329,20 +330,14 @@ private:
         // columns or of the odd ones.
         T* from_even = Pad % 2 == 0 ? even : odd;
         T* from_odd = Pad % 2 == 0 ? odd : even;
-        SCRATCHNET_INDEPENDENT_ITERATIONS
-        for (Index k = 0; 2 * k < W; ++k) from_even[k + Pad / 2] = in[2 * k];
-        SCRATCHNET_INDEPENDENT_ITERATIONS
-        for (Index k = 0; 2 * k + 1 < W; ++k) from_odd[k + (Pad + 1) / 2] = in[2 * k + 1];
+        split_even_odd(in, W, from_even + Pad / 2, from_odd + (Pad + 1) / 2);
     }
 
     /// The adjoint of split_row, added to the row: out += the row's entries of the two halves.
     static void add_joined_row(const T* even, const T* odd, T* out) {
         const T* to_even = Pad % 2 == 0 ? even : odd;
         const T* to_odd = Pad % 2 == 0 ? odd : even;
-        SCRATCHNET_INDEPENDENT_ITERATIONS
-        for (Index k = 0; 2 * k < W; ++k) out[2 * k] += to_even[k + Pad / 2];
-        SCRATCHNET_INDEPENDENT_ITERATIONS
-        for (Index k = 0; 2 * k + 1 < W; ++k) out[2 * k + 1] += to_odd[k + (Pad + 1) / 2];
+        join_even_odd<true>(to_even + Pad / 2, to_odd + (Pad + 1) / 2, W, out);
     }
 
     /// One sample's outputs in band `span` from M: y = A^T M A + b per tile,
@@ -356,14 +351,8 @@ private:
                 for (Index i = 0; i < 2; ++i) {
                     const Index row = 2 * (span * kSpanRows + ty) + i;
                     if (row >= kOutH) break;
-                    T* out = y + (o * kOutH + row) * kOutW;
                     const T* y0 = r + 2 * i * kSpanTiles + ty * kTileCols;
-                    const T* y1 = y0 + kSpanTiles;
-                    for (Index tx = 0; tx < kOutW / 2; ++tx) {
-                        out[2 * tx] = y0[tx];
-                        out[2 * tx + 1] = y1[tx];
-                    }
-                    if constexpr (kOutW % 2 != 0) out[kOutW - 1] = y0[kTileCols - 1];
+                    join_even_odd<false>(y0, y0 + kSpanTiles, kOutW, y + (o * kOutH + row) * kOutW);
                 }
         }
     }
@@ -402,15 +391,8 @@ private:
                         std::fill(right, right + kTileCols, T(0));
                         continue;
                     }
-                    const T* in = dy + (o * kOutH + row) * kOutW;
-                    for (Index tx = 0; tx < kOutW / 2; ++tx) {
-                        left[tx] = in[2 * tx];
-                        right[tx] = in[2 * tx + 1];
-                    }
-                    if constexpr (kOutW % 2 != 0) {
-                        left[kTileCols - 1] = in[kOutW - 1];
-                        right[kTileCols - 1] = T(0);
-                    }
+                    split_even_odd(dy + (o * kOutH + row) * kOutW, kOutW, left, right);
+                    if constexpr (kOutW % 2 != 0) right[kTileCols - 1] = T(0);  // past the output's edge
                 }
             products_of_tiles(r, s.products.data() + o * tiles + at, block);
         }
