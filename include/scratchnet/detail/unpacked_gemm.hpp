@@ -10,10 +10,10 @@
 //   gemm_nn: C (+)= A B, A column-major (rows contiguous: vector loads), B read one
 //            scalar at a time (broadcast), at any strides;
 // and `transpose` turns an operand whose rows are strided into one whose rows
-// are contiguous, where a product needs it.
-// gemm_nn computes every element of C as one FMA chain over the depth in order, not by
-// where it falls in a tile or how many rows or columns a call has: the same
-// operands give the same bits in any call.
+// are contiguous, where a product needs it. gemm_nn computes every element of C
+// as one FMA chain over the depth in order, whichever tile it falls in and
+// however many rows or columns a call has: the same operands give the same bits
+// in any call.
 //
 // Compiled only where AVX2 and FMA are enabled (-march=native on such a machine);
 // elsewhere SCRATCHNET_HAVE_UNPACKED_GEMM stays undefined and callers keep GemmSite.
@@ -107,7 +107,8 @@ inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, con
 inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
                     float* c, Index ldc, bool accumulate) {
     Index i = 0;
-    for (; m - i > 8; i += 16) nn_rows<2>(std::min<Index>(16, m - i), n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+    for (; m - i > 8; i += 16)
+        nn_rows<2>(std::min<Index>(16, m - i), n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
     if (m > i) nn_rows<1>(m - i, n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
 }
 
@@ -129,8 +130,9 @@ inline void transpose(Index rows, Index cols, const float* src, Index lds, float
                 r[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
                 r[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
             }
-            // r[q] (q < 4) holds rows i + {0,1,2,3} of columns j + {0..3} for the
-            // lane half; combine the halves of r[q] and r[q + 4].
+            // Now r[q] (q < 4) holds source row i + q, columns j .. j + 3, in its
+            // low half and row i + q + 4 in its high half; r[q + 4] the same for
+            // columns j + 4 .. j + 7. A destination column is two such halves.
             for (int q = 0; q < 4; ++q) {
                 _mm256_storeu_ps(dst + (i + q) * ldd + j, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
                 _mm256_storeu_ps(dst + (i + q + 4) * ldd + j, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));

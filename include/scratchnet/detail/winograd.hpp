@@ -7,10 +7,12 @@
 // In Lavin's notation, for one tile d (4x4), one kernel g (3x3) and one 2x2 output y,
 //   V = B^T d B,   U = G g G^T,   y = A^T (U .* V) A,
 // and summed over input channels the 16 places xi of the 4x4 transforms become
-// 16 independent products over channels, which run on the library's GEMM:
+// 16 independent products over channels:
 //   forward          M_xi  = V_xi U_xi^T                   (tiles x OutC)
-//   weight gradient  dU_xi += dM_xi^T V_xi,  dM = A dy A^T, dg = G^T dU G
+//   weight gradient  dU_xi^T += V_xi^T dM_xi,  dM = A dy A^T, dg = G^T dU G
 //   input gradient   dV_xi  = dM_xi U_xi,                   dd = B dV B^T
+// In float on AVX2 they read the transforms' blocks in place, where they lie in
+// the L2 cache (detail/unpacked_gemm.hpp); elsewhere they run on GemmSite.
 // The backward pass is the exact adjoint of the forward one, so gradient_check
 // and the plain-loop oracle in the tests see the gradient of what forward
 // computes; in float the transforms' rounding stays near 1e-6 of the outputs.
@@ -36,6 +38,7 @@
 #include "scratchnet/detail/unpacked_gemm.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 // Tells the vectoriser that a loop's iterations do not depend on each other: its
 // stores never meet its loads (the buffers are distinct, or the strides keep
@@ -168,8 +171,6 @@ private:
 #ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
     // In float on AVX2, the products read the transforms' blocks in place.
     static constexpr bool kUnpacked = std::is_same_v<T, float>;
-#else
-    static constexpr bool kUnpacked = false;
 #endif
 
     /// M_xi = V_xi U_xi^T for a unit of `tiles` tiles.
