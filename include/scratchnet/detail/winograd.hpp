@@ -122,7 +122,8 @@ public:
             Sites& sites = group == kGroup ? s.full : s.last;
             for (Index span = 0; span < kSpans; ++span) {
                 for (Index g = 0; g < group; ++g) transform_data(x(g0 + g), span, g * kSpanTiles, tiles, s);
-                forward_products(tiles, sites, s);
+                kernel_products(tiles, OutC, InC, s.data.data(), data_block(tiles), s.products.data(),
+                                product_block(tiles), sites.forward, s);
                 for (Index g = 0; g < group; ++g)
                     untransform_outputs(span, g * kSpanTiles, tiles, b, Y.col(g0 + g).data(), s);
             }
@@ -159,7 +160,9 @@ public:
                 }
                 weight_products(tiles, g0 == 0 && span == 0, sites, s);
                 if (dX == nullptr) continue;
-                input_products(tiles, sites, s);  // dV overwrites V: the weight products were its last readers
+                // dV overwrites V: the weight products were its last readers.
+                kernel_products(tiles, InC, OutC, s.products.data(), product_block(tiles), s.data.data(),
+                                data_block(tiles), sites.input, s);
                 for (Index g = 0; g < group; ++g)
                     add_input_gradient(span, g * kSpanTiles, tiles, dX->col(g0 + g).data(), s);
             }
@@ -173,19 +176,25 @@ private:
     static constexpr bool kUnpacked = std::is_same_v<T, float>;
 #endif
 
-    /// M_xi = V_xi U_xi^T for a unit of `tiles` tiles.
-    static void forward_products(Index tiles, Sites& sites, Scratch& s) {
+    /// C_xi = A_xi op(U_xi) for a unit of `tiles` tiles, each C_xi overwritten:
+    /// forward M = V U^T (A: data, C: products; n = OutC, k = InC), input
+    /// gradient dV = dM U (A: products, C: data; n = InC, k = OutC). U_xi is
+    /// OutC x InC column-major either way; the site's order of B says which op.
+    template <class Site>
+    static void kernel_products(Index tiles, Index n, Index k, const T* a, Index a_block, T* c, Index c_block,
+                                Site& site, Scratch& s) {
         for (Index xi = 0; xi < 16; ++xi) {
-            const T* v = s.data.data() + xi * data_block(tiles);
             const T* u = s.kernel.data() + xi * kKernelBlock;
-            T* m = s.products.data() + xi * product_block(tiles);
 #ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
-            if constexpr (kUnpacked) {  // B(c, o) = U_xi(o, c)
-                unpacked::gemm_nn(tiles, OutC, InC, v, tiles, u, OutC, 1, m, tiles, false);
+            if constexpr (kUnpacked) {
+                // B = op(U_xi): U^T(c, o) = u[c OutC + o] steps OutC a depth, U(o, c) steps 1.
+                constexpr bool transposed = std::is_same_v<Site, decltype(Sites::forward)>;
+                unpacked::gemm_nn(tiles, n, k, a + xi * a_block, tiles, u, transposed ? OutC : 1,
+                                  transposed ? 1 : OutC, c + xi * c_block, tiles, false);
                 continue;
             }
 #endif
-            sites.forward.run(tiles, OutC, InC, v, tiles, u, OutC, m, tiles, T(1), false);
+            site.run(tiles, n, k, a + xi * a_block, tiles, u, OutC, c + xi * c_block, tiles, T(1), false);
         }
     }
 
@@ -205,22 +214,6 @@ private:
             }
 #endif
             sites.weight.run(InC, OutC, tiles, v, tiles, dm, tiles, du, InC, T(1), !first);
-        }
-    }
-
-    /// dV_xi = dM_xi U_xi, written over V.
-    static void input_products(Index tiles, Sites& sites, Scratch& s) {
-        for (Index xi = 0; xi < 16; ++xi) {
-            const T* dm = s.products.data() + xi * product_block(tiles);
-            const T* u = s.kernel.data() + xi * kKernelBlock;
-            T* dv = s.data.data() + xi * data_block(tiles);
-#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
-            if constexpr (kUnpacked) {  // B(o, c) = U_xi(o, c)
-                unpacked::gemm_nn(tiles, InC, OutC, dm, tiles, u, 1, OutC, dv, tiles, false);
-                continue;
-            }
-#endif
-            sites.input.run(tiles, InC, OutC, dm, tiles, u, OutC, dv, tiles, T(1), false);
         }
     }
 
