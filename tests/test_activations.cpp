@@ -3,6 +3,8 @@
 
 #include <cfenv>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <functional>
 
 namespace sn = scratchnet;
@@ -121,5 +123,55 @@ TEST_CASE_TEMPLATE("activation layers back-propagate the centred-difference Jaco
         Zm.data()[i] -= 1e-6;
         const double numeric = (loss(Zp) - loss(Zm)) / 2e-6;
         CHECK(dZ.data()[i] == Approx(numeric).epsilon(1e-7));
+    }
+}
+
+TEST_CASE_TEMPLATE("ReLU's backward keeps dA exactly where a > 0 and writes +0 elsewhere, at every length", T, float,
+                   double) {
+    // Lengths 1..40 take every mix of full SIMD packets, a half packet and single
+    // entries; the values include a NaN, infinities and both zeros on both sides.
+    const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+    const T a_values[] = {T(1.5), T(-2), T(0), -T(0), nan, inf, -inf, T(1e-30), T(-1e-30), T(3)};
+    const T d_values[] = {T(0.25), inf, nan, T(-7), T(2), -T(0), T(5), -inf, T(1), T(-0.5)};
+    for (Eigen::Index n = 1; n <= 40; ++n) {
+        sn::Matrix<T> A(n, 1), dA(n, 1);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            A(i) = a_values[i % 10];
+            dA(i) = d_values[(i * 3) % 10];
+        }
+        const sn::Matrix<T> before = dA;
+        sn::ReLU::backward(A, dA);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            CAPTURE(n);
+            CAPTURE(i);
+            if (A(i) > T(0)) {  // the same bits, NaN and signed zero included
+                CHECK(std::memcmp(&dA(i), &before(i), sizeof(T)) == 0);
+            } else {
+                CHECK(dA(i) == T(0));
+                CHECK_FALSE(std::signbit(dA(i)));
+            }
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("LeakyReLU's forward and backward scale exactly the entries with a <= 0, at every length", T, float,
+                   double) {
+    const T slope = T(sn::LeakyReLU::slope);
+    for (Eigen::Index n = 1; n <= 40; ++n) {
+        sn::Matrix<T> Z(n, 1), G(n, 1);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            Z(i) = T(0.37) * static_cast<T>((i * 7) % 11) - T(1.8);  // both signs, and exact zeros
+            G(i) = T(0.5) - T(0.11) * static_cast<T>(i % 9);
+        }
+        sn::Matrix<T> A = Z;
+        sn::LeakyReLU::forward(A);
+        sn::Matrix<T> dA = G;
+        sn::LeakyReLU::backward(A, dA);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            CAPTURE(n);
+            CAPTURE(i);
+            CHECK(A(i) == (Z(i) > T(0) ? Z(i) : slope * Z(i)));
+            CHECK(dA(i) == (Z(i) > T(0) ? G(i) : slope * G(i)));
+        }
     }
 }

@@ -9,6 +9,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
+#include "scratchnet/detail/packet_loop.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -162,7 +163,15 @@ struct ReLU : ActivationLayer {
     static void forward(Matrix<T>& A) { A = A.cwiseMax(T(0)); }
     template <class T>
     static void backward(const Matrix<T>& A, Matrix<T>& dA) {
-        dA = (A.array() > T(0)).select(dA, T(0));
+        // dA where a > 0, else +0 (a NaN a too), through a mask: Eigen 3.4's
+        // select() has no SIMD path, and at -O2 g++ leaves it scalar.
+        const T* a = A.data();
+        T* d = dA.data();
+        detail::for_each_packet<T>(A.size(), [&]<class P>(Index i) {
+            using namespace Eigen::internal;
+            const P ai = ploadu<P>(a + i);
+            pstoreu(d + i, pand(pcmp_lt(pzero(ai), ai), ploadu<P>(d + i)));
+        });
     }
 };
 
@@ -185,12 +194,21 @@ struct BasicLeakyReLU : ActivationLayer {
         return buf;
     }
     template <class T>
-    static void forward(Matrix<T>& A) {
-        A = (A.array() > T(0)).select(A, T(Slope) * A);
-    }
+    static void forward(Matrix<T>& A) { scale_unless_positive(A, A); }
     template <class T>
-    static void backward(const Matrix<T>& A, Matrix<T>& dA) {
-        dA = (A.array() > T(0)).select(dA, T(Slope) * dA);
+    static void backward(const Matrix<T>& A, Matrix<T>& dA) { scale_unless_positive(A, dA); }
+
+private:
+    /// x = x where a > 0, else s x (as ReLU's backward: by mask, not select()).
+    template <class T>
+    static void scale_unless_positive(const Matrix<T>& A, Matrix<T>& X) {
+        const T* a = A.data();
+        T* x = X.data();
+        detail::for_each_packet<T>(A.size(), [&]<class P>(Index i) {
+            using namespace Eigen::internal;
+            const P ai = ploadu<P>(a + i), xi = ploadu<P>(x + i);
+            pstoreu(x + i, pselect(pcmp_lt(pzero(ai), ai), xi, pmul(pset1<P>(T(Slope)), xi)));
+        });
     }
 };
 using LeakyReLU = BasicLeakyReLU<0.01>;

@@ -35,6 +35,7 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/detail/gemm.hpp"
 #include "scratchnet/detail/interleave.hpp"
+#include "scratchnet/detail/packet_loop.hpp"
 #include "scratchnet/detail/unpacked_gemm.hpp"
 
 #include <algorithm>
@@ -296,12 +297,17 @@ private:
         for (Index c = 0; c < InC; ++c) {
             for (Index r = first; r < last; ++r)
                 split_row(x + (c * H + top + r) * W, even + r * kPitch, odd + r * kPitch);
-            for (Index i = 0; i + 1 < kPlane; ++i) {  // entry kTileCols of a row is never read
-                h[i] = even[i] - even[i + 1];
-                h[kPlane + i] = odd[i] + even[i + 1];
-                h[2 * kPlane + i] = even[i + 1] - odd[i];
-                h[3 * kPlane + i] = odd[i] - odd[i + 1];
-            }
+            // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1
+            // (entry kTileCols of a row is never read).
+            for_each_packet<T>(kPlane - 1, [&]<class P>(Index i) {
+                using namespace Eigen::internal;
+                const P e0 = ploadu<P>(even + i), e1 = ploadu<P>(even + i + 1);
+                const P o0 = ploadu<P>(odd + i), o1 = ploadu<P>(odd + i + 1);
+                pstoreu(h + i, psub(e0, e1));
+                pstoreu(h + kPlane + i, padd(o0, e1));
+                pstoreu(h + 2 * kPlane + i, psub(e1, o0));
+                pstoreu(h + 3 * kPlane + i, psub(o0, o1));
+            });
             T* v = s.data.data() + c * tiles + at;
             for (Index ty = 0; ty < kSpanRows; ++ty)
                 for (Index b = 0; b < 4; ++b) {
@@ -352,20 +358,22 @@ private:
     }
 
     /// y(i, j) + bias of each of a band's tiles, from its 16 M's at m + xi block.
-    static void outputs_of_tiles(const T* __restrict m, Index block, T bias, T* __restrict y) {
-        for (Index t = 0; t < kSpanTiles; ++t) {
-            T s0[4], s1[4];
+    static void outputs_of_tiles(const T* m, Index block, T bias, T* y) {
+        for_each_packet<T>(kSpanTiles, [&]<class P>(Index t) {
+            using namespace Eigen::internal;
+            P s0[4], s1[4];  // (A^T M)'s two rows
             for (Index b = 0; b < 4; ++b) {
-                const T m0 = m[b * block + t], m1 = m[(4 + b) * block + t];
-                const T m2 = m[(8 + b) * block + t], m3 = m[(12 + b) * block + t];
-                s0[b] = m0 + m1 + m2;
-                s1[b] = m1 - m2 - m3;
+                const P m0 = ploadu<P>(m + b * block + t), m1 = ploadu<P>(m + (4 + b) * block + t);
+                const P m2 = ploadu<P>(m + (8 + b) * block + t), m3 = ploadu<P>(m + (12 + b) * block + t);
+                s0[b] = padd(padd(m0, m1), m2);
+                s1[b] = psub(psub(m1, m2), m3);
             }
-            y[t] = s0[0] + s0[1] + s0[2] + bias;
-            y[kSpanTiles + t] = s0[1] - s0[2] - s0[3] + bias;
-            y[2 * kSpanTiles + t] = s1[0] + s1[1] + s1[2] + bias;
-            y[3 * kSpanTiles + t] = s1[1] - s1[2] - s1[3] + bias;
-        }
+            const P bv = pset1<P>(bias);
+            pstoreu(y + t, padd(padd(padd(s0[0], s0[1]), s0[2]), bv));
+            pstoreu(y + kSpanTiles + t, padd(psub(psub(s0[1], s0[2]), s0[3]), bv));
+            pstoreu(y + 2 * kSpanTiles + t, padd(padd(padd(s1[0], s1[1]), s1[2]), bv));
+            pstoreu(y + 3 * kSpanTiles + t, padd(psub(psub(s1[1], s1[2]), s1[3]), bv));
+        });
     }
 
     /// dM of one sample's tiles in band `span` from its output gradient: dM = A dy
@@ -443,12 +451,16 @@ private:
                     T* r1 = r0 + kPitch;
                     T* r2 = r1 + kPitch;
                     T* r3 = r2 + kPitch;
-                    for (Index tx = 0; tx < kTileCols; ++tx) {
-                        r0[tx] += m0[tx];
-                        r1[tx] += m1[tx] - m2[tx] + m3[tx];
-                        r2[tx] += m1[tx] + m2[tx] - m0[tx];
-                        r3[tx] -= m3[tx];
-                    }
+                    // r0 += m0, r1 += m1 - m2 + m3, r2 += m1 + m2 - m0, r3 -= m3.
+                    for_each_packet<T>(kTileCols, [&]<class P>(Index tx) {
+                        using namespace Eigen::internal;
+                        const P a0 = ploadu<P>(m0 + tx), a1 = ploadu<P>(m1 + tx);
+                        const P a2 = ploadu<P>(m2 + tx), a3 = ploadu<P>(m3 + tx);
+                        pstoreu(r0 + tx, padd(ploadu<P>(r0 + tx), a0));
+                        pstoreu(r1 + tx, padd(ploadu<P>(r1 + tx), padd(psub(a1, a2), a3)));
+                        pstoreu(r2 + tx, padd(ploadu<P>(r2 + tx), psub(padd(a1, a2), a0)));
+                        pstoreu(r3 + tx, psub(ploadu<P>(r3 + tx), a3));
+                    });
                 }
             // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1.
             const T* h0 = dh;
@@ -457,10 +469,13 @@ private:
             const T* h3 = dh + 3 * kPlane;
             even[0] = h0[0];
             odd[0] = h1[0] - h2[0] + h3[0];
-            for (Index i = 1; i < kPlane; ++i) {
-                even[i] = h0[i] + (h1[i - 1] + h2[i - 1] - h0[i - 1]);
-                odd[i] = (h1[i] - h2[i] + h3[i]) - h3[i - 1];
-            }
+            for_each_packet<T>(kPlane - 1, [&]<class P>(Index j) {  // entries i = j + 1
+                using namespace Eigen::internal;
+                const Index i = j + 1;
+                const P left = psub(padd(ploadu<P>(h1 + j), ploadu<P>(h2 + j)), ploadu<P>(h0 + j));
+                pstoreu(even + i, padd(ploadu<P>(h0 + i), left));
+                pstoreu(odd + i, psub(padd(psub(ploadu<P>(h1 + i), ploadu<P>(h2 + i)), ploadu<P>(h3 + i)), ploadu<P>(h3 + j)));
+            });
             for (Index r = first; r < last; ++r)
                 add_joined_row(even + r * kPitch, odd + r * kPitch, dx + (c * H + top + r) * W);
         }
