@@ -4,8 +4,8 @@
 // Why not leave them to the compiler? g++ 12 at -O2 (the level of Debian's
 // packages and of CMake's RelWithDebInfo) vectorises a loop only where no scalar
 // remainder is left, so the Winograd transforms' short rows (12, 48 or 337
-// entries) stayed scalar, and mnist_cnn's epoch took 1.3 times as long as at
-// -O3. Here the body is a generic lambda over the packet type: Eigen's packet
+// entries) stayed scalar (the README's Performance section says what that
+// cost). Here the body is a generic lambda over the packet type: Eigen's packet
 // functions (ploadu, padd, psub, pstoreu, pset1) take its SIMD packets and plain
 // scalars alike, so one body serves the full packets, a half packet, and the
 // last few entries, each entry computed by the same operations in the same order:

@@ -474,7 +474,8 @@ private:
                 const Index i = j + 1;
                 const P left = psub(padd(ploadu<P>(h1 + j), ploadu<P>(h2 + j)), ploadu<P>(h0 + j));
                 pstoreu(even + i, padd(ploadu<P>(h0 + i), left));
-                pstoreu(odd + i, psub(padd(psub(ploadu<P>(h1 + i), ploadu<P>(h2 + i)), ploadu<P>(h3 + i)), ploadu<P>(h3 + j)));
+                const P right = padd(psub(ploadu<P>(h1 + i), ploadu<P>(h2 + i)), ploadu<P>(h3 + i));
+                pstoreu(odd + i, psub(right, ploadu<P>(h3 + j)));
             });
             for (Index r = first; r < last; ++r)
                 add_joined_row(even + r * kPitch, odd + r * kPitch, dx + (c * H + top + r) * W);
