@@ -350,7 +350,13 @@ public:
         if constexpr (Plan::has_input) s = Pack::input::name() + ",";
         for (std::size_t i = 0; i < depth; ++i) {
             s += layer_name(i);
-            if constexpr (Plan::has_input) s += ":" + to_string(Plan::shape_out[i]);
+            if constexpr (Plan::has_input) {
+                // Two appends, not s += ":" + to_string(...): g++ 12 at -O3 reports
+                // that operator+'s insert into the temporary may overlap (-Wrestrict),
+                // a false positive of its string code (GCC bug 105329).
+                s += ':';
+                s += to_string(Plan::shape_out[i]);
+            }
             s += ",";
         }
         return s + LossType::name();

@@ -32,15 +32,19 @@ inline void for_each_packet(Index n, Body&& body) {
     using Half = typename Eigen::internal::unpacket_traits<Full>::half;
     constexpr Index kFull = Eigen::internal::unpacket_traits<Full>::size;
     constexpr Index kHalf = Eigen::internal::unpacket_traits<Half>::size;
-    Index i = 0;
-    if constexpr (kFull > 1)
-        for (; i + kFull <= n; i += kFull) body.template operator()<Full>(i);
+    // Counts first, then loops over them from zero: with `i < n` loops picking up
+    // where the previous one stopped, g++ 12 cannot bound the last one and warns
+    // that a far iteration overflows (-Waggressive-loop-optimizations).
+    const Index full = kFull > 1 ? n / kFull : 0;
+    for (Index k = 0; k < full; ++k) body.template operator()<Full>(k * kFull);
+    Index done = full * kFull;
     if constexpr (kHalf > 1 && kHalf < kFull)
-        if (i + kHalf <= n) {
-            body.template operator()<Half>(i);
-            i += kHalf;
+        if (n - done >= kHalf) {
+            body.template operator()<Half>(done);
+            done += kHalf;
         }
-    for (; i < n; ++i) body.template operator()<T>(i);
+    const Index rest = n - done;
+    for (Index k = 0; k < rest; ++k) body.template operator()<T>(done + k);
 }
 
 }  // namespace scratchnet::detail
