@@ -32,8 +32,9 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
 endif()
 
 # Optimisation for programs whose speed we measure (examples, benchmark): CMake's
-# Release flags (-O3) and -march=native. (-O2 was tried: the GEMM kernels are
-# written vectorised either way, but g++ 12 at -O2 vectorises a loop only where no
-# scalar remainder is left, and mnist_cnn's epoch took 1.3 times as long.)
+# Release flags (-O3) and -march=native. (The GEMM kernels and the packet loops
+# of detail/packet_loop.hpp are vectorised at any level, but g++ 12 at -O2
+# vectorises other loops, such as pooling's and Dropout's masks, only where no
+# scalar remainder is left; the README's Performance section has the figures.)
 add_library(scratchnet_fast INTERFACE)
 target_link_libraries(scratchnet_fast INTERFACE scratchnet_native)
