@@ -73,7 +73,10 @@ std::function<double(int)> make_schedule(const Options& o) {
     std::function<double(int)> main;
     if (o.schedule == "step") main = sn::StepDecay{.every = 5, .gamma = 0.5};
     if (o.schedule == "exp") main = sn::ExponentialDecay{.gamma = 0.95};
-    if (o.schedule == "cosine") main = sn::CosineDecay{.epochs = std::max(1, o.epochs - o.warmup)};
+    // With weight averaging, the cosine anneals over the epochs before it and then
+    // holds its floor while the average collects (Izmailov et al.'s SWA schedule).
+    const int annealed = o.average_from > 0 ? std::min(o.epochs, o.average_from - 1) : o.epochs;
+    if (o.schedule == "cosine") main = sn::CosineDecay{.epochs = std::max(1, annealed - o.warmup), .floor = o.lr_floor};
     if (o.warmup > 0) {
         if (!main) main = sn::ConstantRate{};
         return sn::Warmup<std::function<double(int)>>{.epochs = o.warmup, .then = main};
@@ -161,6 +164,7 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     options.schedule = make_schedule(o);
     options.clip_norm = o.clip;
     options.max_norm = o.max_norm;
+    options.average_from = o.average_from;
     options.early_stopping.patience = o.early_stopping;
     sn::ProgressBar progress(std::cout, sn::ProgressBar::stdout_is_terminal());
     // With --validation, the per-epoch figures (and early stopping) use samples
@@ -178,6 +182,9 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
         const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
         history = sn::fit(net, optimizer, data.train.images, data.train.labels, test, options, progress.callbacks());
     }
+    if (history.averaged_epochs > 0)
+        std::cout << "the network holds the average of the weights after each of its last " << history.averaged_epochs
+                  << " epochs\n";
     if (history.stopped_epoch > 0)
         std::cout << "early stopping after epoch " << history.stopped_epoch << "; best validation loss in epoch "
                   << history.best_epoch << (history.restored_best ? " (its weights restored)" : "") << "\n";
@@ -237,6 +244,7 @@ int main(int argc, char** argv) {
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
         // Image shapes are part of the type too: MNIST's columns are 1 x 28 x 28 images
         // in the order Input<1, 28, 28> expects, so the same data feed every model.
+        if (o.lr_floor > 0 && o.schedule != "cosine") throw std::invalid_argument("--lr-floor goes with --schedule cosine");
         if (o.model != "mlp" && (o.hidden != "128" || o.dropout > 0))
             throw std::invalid_argument("--hidden and --dropout describe --model mlp; --model " + o.model +
                                         " is fixed (its Dropout is part of it)");

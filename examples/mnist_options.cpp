@@ -33,6 +33,11 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
         ->check(CLI::IsMember({"constant", "step", "exp", "cosine"}))
         ->capture_default_str();
     app.add_option("--warmup", o.warmup, "epochs of linear warm-up before the schedule")->check(CLI::NonNegativeNumber);
+    app.add_option("--lr-floor", o.lr_floor, "cosine: the fraction of --lr it anneals to and then keeps")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--average-from", o.average_from,
+                   "average the weights of the epochs from this one on (SWA; cosine then anneals over the epochs before it)")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--dropout", o.dropout, "dropout after each hidden layer: 0.2 (512-512) or 0.5 (1024-1024-2048, with 0.2 on the inputs)")
         ->check(CLI::Range(0.0, 0.5));
     app.add_option("--early-stopping", o.early_stopping, "stop after this many epochs without a better validation loss (needs --validation)")

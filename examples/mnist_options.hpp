@@ -17,6 +17,8 @@ struct Options {
     float momentum = 0.9f;
     std::string schedule = "constant";  // constant, step, exp or cosine
     int warmup = 0;                     // epochs of linear warm-up before the schedule
+    double lr_floor = 0.0;              // cosine: the factor it anneals to (and keeps)
+    int average_from = 0;               // weight averaging (SWA) from this epoch; 0: off
     double dropout = 0.0;               // after each hidden layer (0.2 for 512-512, 0.5 for 1024-1024-2048)
     int early_stopping = 0;             // patience in epochs; 0: off
     long validation = 0;                // training samples held out for validation (and early stopping)

@@ -237,3 +237,88 @@ TEST_CASE("a schedule's rate is put back also when fit stops with an error") {
     CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o, cb), "stop here", std::runtime_error);
     CHECK(sgd.learning_rate() == 0.5f);
 }
+
+TEST_CASE("average_from: the network ends with the mean of the epochs' weights, and training is not disturbed") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    blobs(96, X, y);
+    const sn::ValidationData<sn::Matrix<float>, sn::Labels> val{X, y};
+    sn::FitOptions o{.epochs = 5, .batch_size = 16, .seed = 3};
+
+    // The reference trajectory: the weights after each epoch, no averaging.
+    std::vector<sn::Vector<float>> after;
+    Net reference(4);
+    sn::Momentum momentum_ref{0.1f, 0.9f};
+    sn::FitCallbacks record;
+    record.on_epoch = [&](const sn::EpochRecord&) {
+        after.emplace_back(reference.parameters());
+        return true;
+    };
+    sn::fit(reference, momentum_ref, X, y, val, o, record);
+    REQUIRE(after.size() == 5);
+    const auto mean_of = [&](int first, int last) {  // 1-based epochs, in double
+        Eigen::VectorXd sum = Eigen::VectorXd::Zero(after[0].size());
+        for (int e = first; e <= last; ++e) sum += after[static_cast<std::size_t>(e - 1)].cast<double>();
+        return Eigen::VectorXd(sum / (last - first + 1));
+    };
+
+    o.average_from = 3;
+    Net net(4);
+    sn::Momentum momentum{0.1f, 0.9f};
+    std::vector<sn::Vector<float>> seen;  // what on_epoch sees
+    sn::FitCallbacks look;
+    look.on_epoch = [&](const sn::EpochRecord&) {
+        seen.emplace_back(net.parameters());
+        return true;
+    };
+    const sn::History h = sn::fit(net, momentum, X, y, val, o, look);
+    REQUIRE(h.size() == 5);
+    CHECK(h.averaged_epochs == 3);
+    // Before averaging begins, the same weights; from then on, the running mean
+    // of the trajectory above: so training went on from its own weights (and its
+    // momentum), not from the average.
+    CHECK(seen[0] == after[0]);
+    CHECK(seen[1] == after[1]);
+    CHECK(seen[2] == after[2]);
+    const double scale = mean_of(3, 5).cwiseAbs().maxCoeff();
+    CHECK((seen[3].cast<double>() - mean_of(3, 4)).cwiseAbs().maxCoeff() <= 1e-6 * scale);
+    CHECK((net.parameters().cast<double>() - mean_of(3, 5)).cwiseAbs().maxCoeff() <= 1e-6 * scale);
+    CHECK((mean_of(3, 5) - after[4].cast<double>()).cwiseAbs().maxCoeff() > 1e-3 * scale);  // a real difference
+    // The validation figures are those of the average.
+    const sn::Evaluation e = sn::evaluate(net, X, y);
+    CHECK(*h.back().validation_loss == Approx(e.loss).epsilon(1e-12));
+    CHECK(*h.back().validation_accuracy == Approx(e.accuracy).epsilon(1e-12));
+
+    // Past the last epoch: no averaging, the plain final weights.
+    o.average_from = 6;
+    Net late(4);
+    sn::Momentum momentum_late{0.1f, 0.9f};
+    const sn::History hl = sn::fit(late, momentum_late, X, y, val, o);
+    CHECK(hl.averaged_epochs == 0);
+    CHECK(late.parameters() == after[4]);
+
+    o.average_from = -1;
+    CHECK_THROWS_WITH_AS(sn::fit(late, momentum_late, X, y, o),
+                         "scratchnet::fit: average_from must be >= 0 (0: off), got -1", std::invalid_argument);
+}
+
+TEST_CASE("average_from with early stopping: the best epoch's weights as they stood, averaged or not") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    blobs(200, X, y);
+    const sn::Labels flipped = (1 - y.array()).matrix();  // validation only gets worse: epoch 1 is best
+    const sn::ValidationData<sn::Matrix<float>, sn::Labels> val{X, flipped};
+    sn::FitOptions o{.epochs = 4, .batch_size = 20, .seed = 2};
+    o.early_stopping = {.patience = 10};
+    o.average_from = 2;
+    Net net(8);
+    sn::SGD sgd{0.1f};
+    const sn::History h = sn::fit(net, sgd, X, y, val, o);
+    CHECK(h.best_epoch == 1);
+    CHECK(h.restored_best);
+    CHECK(h.averaged_epochs == 0);  // epoch 1's weights came before any averaging
+    Net one(8);
+    sn::SGD sgd1{0.1f};
+    sn::fit(one, sgd1, X, y, {.epochs = 1, .batch_size = 20, .seed = 2});
+    CHECK(net.parameters() == one.parameters());
+}

@@ -438,6 +438,7 @@ void check_agreement(const Session& session, const Opt& optimizer, const Inputs&
     setup.add_value(o.early_stopping.monitor);
     setup.add_value(o.early_stopping.min_delta);
     setup.add_value(o.early_stopping.restore_best);
+    setup.add_value(o.average_from);
     const std::uint64_t mine[2] = {data.value(), setup.value()};
     std::vector<std::uint64_t> all(2 * static_cast<std::size_t>(session.size()));
     check(MPI_Allgather(mine, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, session.communicator()),

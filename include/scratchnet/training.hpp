@@ -5,7 +5,8 @@
 // each batch into a preallocated matrix, splits it across threads in fixed chunks
 // (see detail/batch_gradient.hpp) and reports through callbacks; it prints nothing.
 // Around that loop, the tools of FitOptions: learning-rate schedules, gradient
-// clipping, a max-norm constraint, a validation split and early stopping.
+// clipping, a max-norm constraint, weight averaging, a validation split and early
+// stopping.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
@@ -97,6 +98,13 @@ struct FitOptions {
     Index validation_split = 0;
     std::optional<std::uint64_t> validation_seed{};
     EarlyStopping early_stopping{};
+    /// > 0: stochastic weight averaging (Izmailov et al. 2018). From this epoch
+    /// (1-based) on, the parameters at the end of each epoch join an equal-weight
+    /// average. Validation, early stopping and on_epoch see the average, training
+    /// goes on from the weights it reached (optimizer state untouched), and fit()
+    /// leaves the average in the network. Pair it with a schedule that holds a
+    /// constant, moderate rate while averaging (CosineDecay with a floor).
+    int average_from = 0;
 };
 
 /// One line of the training history.
@@ -119,6 +127,9 @@ struct History : std::vector<EpochRecord> {
     /// Whether fit() put back an earlier epoch's parameters (EarlyStopping::restore_best);
     /// false when the best epoch was the last, whose parameters the network already has.
     bool restored_best = false;
+    /// Epochs whose final parameters make up the weight average the network holds
+    /// (FitOptions::average_from); 0: no averaging took place.
+    int averaged_epochs = 0;
     unsigned threads = 0;   ///< threads fit() ran on (FitOptions::threads after clamping)
     /// mpi::fit: seconds this process spent exchanging gradients and figures with
     /// the others (waiting for them included); 0 for fit().
@@ -239,10 +250,12 @@ public:
             // catch and rethrow, which a cancellation's unwinding must not meet).
             const RateRestorer restorer(*this);
             for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+                resume_training_weights();
                 EpochRecord record;
                 record.epoch = epoch;
                 set_rate(epoch, record);
                 const bool go_on = train_epoch(epoch, record);
+                put_in_average(epoch);
                 validate(record);
                 history_.push_back(record);
                 const bool stop_early = early_stop(record);
@@ -303,6 +316,9 @@ private:
             throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta must be finite and >= 0");
         if (o_.early_stopping.patience < 0)
             throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
+        if (o_.average_from < 0)
+            throw std::invalid_argument("scratchnet::fit: average_from must be >= 0 (0: off), got " +
+                                        std::to_string(o_.average_from));
         if (o_.early_stopping.patience > 0 && !has_validation_data && o_.validation_split == 0)
             throw std::invalid_argument("scratchnet::fit: early stopping watches validation figures: pass "
                                         "ValidationData or set validation_split");
@@ -444,6 +460,24 @@ private:
         if (o_.max_norm > 0) net_.constrain_max_norm(static_cast<T>(o_.max_norm));
     }
 
+    /// From average_from on: adds the epoch's parameters to the running mean and
+    /// puts the mean in the network, the weights training goes on from set aside.
+    void put_in_average(int epoch) {
+        if (o_.average_from <= 0 || epoch < o_.average_from) return;
+        auto theta = net_.parameters();
+        const int n = ++history_.averaged_epochs;
+        if (n == 1)
+            average_ = theta;
+        else
+            average_ += (theta - average_) / static_cast<T>(n);
+        training_params_ = theta;
+        theta = average_;
+    }
+
+    void resume_training_weights() {
+        if (history_.averaged_epochs > 0) net_.parameters() = training_params_;
+    }
+
     void validate(EpochRecord& record) const {
         std::optional<EvaluationOf<Net>> e;
         if constexpr (has_validation_data)
@@ -488,6 +522,10 @@ private:
             history_.best_epoch != static_cast<int>(history_.size())) {
             net_.parameters() = best_params_;
             history_.restored_best = true;
+            // The best epoch's snapshot holds the average as it stood then.
+            history_.averaged_epochs = o_.average_from > 0 && history_.best_epoch >= o_.average_from
+                                           ? history_.best_epoch - o_.average_from + 1
+                                           : 0;
         }
     }
 
@@ -507,6 +545,7 @@ private:
     double base_rate_ = 0.0;
     double best_value_ = 0.0;
     Vector<T> best_params_;
+    Vector<T> average_, training_params_;  // FitOptions::average_from
     History history_;
     Gradient gradient_;  // last: its pool's tasks use the members above
 };

@@ -62,7 +62,7 @@ using SmallCnn = sn::Network<sn::Input<1, 6, 6>, sn::Conv2D<1, 4, 3, 1, 1>, sn::
                              sn::Dense<36, 2>, sn::Softmax, sn::CrossEntropy>;
 
 bool same(const sn::History& a, const sn::History& b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size() || a.averaged_epochs != b.averaged_epochs) return false;
     for (std::size_t e = 0; e < a.size(); ++e)
         if (a[e].loss != b[e].loss || a[e].accuracy != b[e].accuracy ||
             a[e].validation_loss != b[e].validation_loss || a[e].validation_accuracy != b[e].validation_accuracy)
@@ -125,8 +125,9 @@ int main(int argc, char** argv) {
             o.max_norm = 2.0;
             o.validation_split = 100;
             o.validation_seed = 2;
-            o.schedule = sn::CosineDecay{.epochs = 3};
-            compare_with_fit<Wide>(session, "AdamW with clipping, max-norm, cosine and a validation split", X, y,
+            o.schedule = sn::CosineDecay{.epochs = 2, .floor = 0.5};
+            o.average_from = 2;
+            compare_with_fit<Wide>(session, "AdamW with clipping, max-norm, cosine, weight averaging and a validation split", X, y,
                                    sn::AdamW{0.01f, 0.01f}, o, 2);
         }
         {
