@@ -183,8 +183,8 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
         history = sn::fit(net, optimizer, data.train.images, data.train.labels, test, options, progress.callbacks());
     }
     if (history.averaged_epochs > 0)
-        std::cout << "the network holds the average of the weights after each of its last " << history.averaged_epochs
-                  << " epochs\n";
+        std::cout << "the network holds the average of the weights after epochs " << o.average_from << "-"
+                  << o.average_from + history.averaged_epochs - 1 << "\n";
     if (history.stopped_epoch > 0)
         std::cout << "early stopping after epoch " << history.stopped_epoch << "; best validation loss in epoch "
                   << history.best_epoch << (history.restored_best ? " (its weights restored)" : "") << "\n";
@@ -245,6 +245,13 @@ int main(int argc, char** argv) {
         // Image shapes are part of the type too: MNIST's columns are 1 x 28 x 28 images
         // in the order Input<1, 28, 28> expects, so the same data feed every model.
         if (o.lr_floor > 0 && o.schedule != "cosine") throw std::invalid_argument("--lr-floor goes with --schedule cosine");
+        if (o.schedule == "cosine" && o.average_from > 0 && o.average_from <= o.epochs) {
+            // The cosine reaches its floor as the averaging begins: a floor of 0
+            // would average weights that no longer move.
+            if (o.lr_floor <= 0) throw std::invalid_argument("--average-from with --schedule cosine needs --lr-floor > 0");
+            if (o.average_from <= o.warmup + 1)
+                throw std::invalid_argument("--average-from must leave the warm-up and at least one cosine epoch before it");
+        }
         if (o.model != "mlp" && (o.hidden != "128" || o.dropout > 0))
             throw std::invalid_argument("--hidden and --dropout describe --model mlp; --model " + o.model +
                                         " is fixed (its Dropout is part of it)");

@@ -262,7 +262,7 @@ TEST_CASE("average_from: the network ends with the mean of the epochs' weights, 
         return Eigen::VectorXd(sum / (last - first + 1));
     };
 
-    o.average_from = 3;
+    o.average_from = 2;
     Net net(4);
     sn::Momentum momentum{0.1f, 0.9f};
     std::vector<sn::Vector<float>> seen;  // what on_epoch sees
@@ -273,21 +273,34 @@ TEST_CASE("average_from: the network ends with the mean of the epochs' weights, 
     };
     const sn::History h = sn::fit(net, momentum, X, y, val, o, look);
     REQUIRE(h.size() == 5);
-    CHECK(h.averaged_epochs == 3);
-    // Before averaging begins, the same weights; from then on, the running mean
-    // of the trajectory above: so training went on from its own weights (and its
-    // momentum), not from the average.
+    CHECK(h.averaged_epochs == 4);
+    // Before averaging begins, and in its first epoch, the same weights; from then
+    // on, the running mean of the trajectory above. Epochs 4 and 5 match only if
+    // training went on from its own weights (and momentum), not from the mean.
     CHECK(seen[0] == after[0]);
     CHECK(seen[1] == after[1]);
-    CHECK(seen[2] == after[2]);
-    const double scale = mean_of(3, 5).cwiseAbs().maxCoeff();
-    CHECK((seen[3].cast<double>() - mean_of(3, 4)).cwiseAbs().maxCoeff() <= 1e-6 * scale);
-    CHECK((net.parameters().cast<double>() - mean_of(3, 5)).cwiseAbs().maxCoeff() <= 1e-6 * scale);
-    CHECK((mean_of(3, 5) - after[4].cast<double>()).cwiseAbs().maxCoeff() > 1e-3 * scale);  // a real difference
+    const double scale = mean_of(2, 5).cwiseAbs().maxCoeff();
+    const auto near = [&](const sn::Vector<float>& v, int first, int last) {
+        return (v.cast<double>() - mean_of(first, last)).cwiseAbs().maxCoeff() <= 1e-6 * scale;
+    };
+    CHECK(near(seen[2], 2, 3));
+    CHECK(near(seen[3], 2, 4));
+    CHECK(near(net.parameters(), 2, 5));
+    CHECK((mean_of(2, 5) - after[4].cast<double>()).cwiseAbs().maxCoeff() > 1e-3 * scale);  // a real difference
     // The validation figures are those of the average.
     const sn::Evaluation e = sn::evaluate(net, X, y);
     CHECK(*h.back().validation_loss == Approx(e.loss).epsilon(1e-12));
     CHECK(*h.back().validation_accuracy == Approx(e.accuracy).epsilon(1e-12));
+
+    // on_epoch stopping training after epoch 3: the mean of epochs 2 and 3 stays.
+    Net stopped(4);
+    sn::Momentum momentum_stopped{0.1f, 0.9f};
+    sn::FitCallbacks stop;
+    stop.on_epoch = [](const sn::EpochRecord& r) { return r.epoch < 3; };
+    const sn::History hs = sn::fit(stopped, momentum_stopped, X, y, val, o, stop);
+    CHECK(hs.size() == 3);
+    CHECK(hs.averaged_epochs == 2);
+    CHECK(near(stopped.parameters(), 2, 3));
 
     // Past the last epoch: no averaging, the plain final weights.
     o.average_from = 6;
@@ -321,4 +334,15 @@ TEST_CASE("average_from with early stopping: the best epoch's weights as they st
     sn::SGD sgd1{0.1f};
     sn::fit(one, sgd1, X, y, {.epochs = 1, .batch_size = 20, .seed = 2});
     CHECK(net.parameters() == one.parameters());
+
+    // Averaging from epoch 1: the best epoch's snapshot is the average as it stood
+    // then, here of epoch 1 alone.
+    o.average_from = 1;
+    Net from_one(8);
+    sn::SGD sgd_from_one{0.1f};
+    const sn::History h1 = sn::fit(from_one, sgd_from_one, X, y, val, o);
+    CHECK(h1.best_epoch == 1);
+    CHECK(h1.restored_best);
+    CHECK(h1.averaged_epochs == 1);
+    CHECK(from_one.parameters() == one.parameters());
 }

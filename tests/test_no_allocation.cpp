@@ -130,6 +130,7 @@ void fit_allocates_nothing_after_epoch_one(Opt make_optimizer, int runs = 4) {
         o.schedule = sn::CosineDecay{.epochs = 3};
         o.clip_norm = run % 2 == 0 ? 0.0 : 1.0;
         o.max_norm = 3.0;
+        o.average_from = 2;  // the average and the set-aside weights are sized before epoch 1
         sn::fit(net, optimizer, X, y, o, cb);
         CHECK(epochs_seen == 3);
         CHECK_FALSE(guard.has_value());

@@ -102,8 +102,10 @@ struct FitOptions {
     /// (1-based) on, the parameters at the end of each epoch join an equal-weight
     /// average. Validation, early stopping and on_epoch see the average, training
     /// goes on from the weights it reached (optimizer state untouched), and fit()
-    /// leaves the average in the network. Pair it with a schedule that holds a
-    /// constant, moderate rate while averaging (CosineDecay with a floor).
+    /// leaves the average in the network. An epoch that on_batch cut short joins
+    /// the average as it ended; an exception thrown during an epoch leaves the
+    /// network with that epoch's training weights. Pair it with a schedule that
+    /// holds a constant, moderate rate while averaging (CosineDecay with a floor).
     int average_from = 0;
 };
 
@@ -237,6 +239,10 @@ public:
         batches_ = (o_.drop_last || n % batch_size_ == 0) ? n / batch_size_ : n / batch_size_ + 1;
         if (batches_ == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
         if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best) best_params_ = net_.parameters();
+        if (o_.average_from > 0 && o_.average_from <= o_.epochs) {  // sized now: epochs allocate nothing
+            average_.resize(Net::parameter_count);
+            training_params_.resize(Net::parameter_count);
+        }
     }
 
     History run() {
@@ -250,10 +256,10 @@ public:
             // catch and rethrow, which a cancellation's unwinding must not meet).
             const RateRestorer restorer(*this);
             for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
-                resume_training_weights();
                 EpochRecord record;
                 record.epoch = epoch;
                 set_rate(epoch, record);
+                resume_training_weights();
                 const bool go_on = train_epoch(epoch, record);
                 put_in_average(epoch);
                 validate(record);
