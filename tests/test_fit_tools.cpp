@@ -321,28 +321,22 @@ TEST_CASE("average_from with early stopping: the best epoch's weights as they st
     blobs(200, X, y);
     const sn::Labels flipped = (1 - y.array()).matrix();  // validation only gets worse: epoch 1 is best
     const sn::ValidationData<sn::Matrix<float>, sn::Labels> val{X, flipped};
-    sn::FitOptions o{.epochs = 4, .batch_size = 20, .seed = 2};
-    o.early_stopping = {.patience = 10};
-    o.average_from = 2;
-    Net net(8);
-    sn::SGD sgd{0.1f};
-    const sn::History h = sn::fit(net, sgd, X, y, val, o);
-    CHECK(h.best_epoch == 1);
-    CHECK(h.restored_best);
-    CHECK(h.averaged_epochs == 0);  // epoch 1's weights came before any averaging
     Net one(8);
     sn::SGD sgd1{0.1f};
     sn::fit(one, sgd1, X, y, {.epochs = 1, .batch_size = 20, .seed = 2});
-    CHECK(net.parameters() == one.parameters());
-
-    // Averaging from epoch 1: the best epoch's snapshot is the average as it stood
-    // then, here of epoch 1 alone.
-    o.average_from = 1;
-    Net from_one(8);
-    sn::SGD sgd_from_one{0.1f};
-    const sn::History h1 = sn::fit(from_one, sgd_from_one, X, y, val, o);
-    CHECK(h1.best_epoch == 1);
-    CHECK(h1.restored_best);
-    CHECK(h1.averaged_epochs == 1);
-    CHECK(from_one.parameters() == one.parameters());
+    // Averaging from epoch 2, epoch 1's weights came before any averaging; from
+    // epoch 1, the snapshot is the average as it stood then, of epoch 1 alone.
+    for (const int from : {2, 1}) {
+        CAPTURE(from);
+        sn::FitOptions o{.epochs = 4, .batch_size = 20, .seed = 2};
+        o.early_stopping = {.patience = 10};
+        o.average_from = from;
+        Net net(8);
+        sn::SGD sgd{0.1f};
+        const sn::History h = sn::fit(net, sgd, X, y, val, o);
+        CHECK(h.best_epoch == 1);
+        CHECK(h.restored_best);
+        CHECK(h.averaged_epochs == (from == 1 ? 1 : 0));
+        CHECK(net.parameters() == one.parameters());
+    }
 }
