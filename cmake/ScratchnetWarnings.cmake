@@ -33,7 +33,7 @@ endif()
 
 # Optimisation for programs whose speed we measure (examples, benchmark): CMake's
 # Release flags (-O3) and -march=native. (The GEMM kernels and the packet loops
-# of detail/packet_loop.hpp are vectorised at any level, but g++ 12 at -O2
+# of kernels/packet_loop.hpp are vectorised at any level, but g++ 12 at -O2
 # vectorises other loops, such as pooling's and Dropout's masks, only where no
 # scalar remainder is left; the README's Performance section has the figures.)
 add_library(scratchnet_fast INTERFACE)

@@ -1,5 +1,5 @@
-// What a network's outputs mean (task.hpp): multi-class, one-output binary, and
-// regression networks each predict, score and train as their task says.
+// What a network's outputs mean (task.hpp): multi-class, one-output binary,
+// multi-label and regression networks each predict, score and train as their task says.
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
@@ -18,10 +18,17 @@ static_assert(Course::task == sn::Task::classification && Course::class_count ==
 static_assert(Binary::task == sn::Task::binary && Binary::class_count == 2);
 static_assert(Regression::task == sn::Task::regression && Regression::class_count == 0);
 static_assert(sn::Network<sn::Dense<2, 1>, sn::MeanSquaredError>::task == sn::Task::regression);
-static_assert(sn::Network<sn::Dense<2, 3>, sn::Sigmoid, sn::MeanSquaredError>::task == sn::Task::classification);
+// The loss decides, not the output layer: MeanSquaredError declares no task, so
+// even after a Sigmoid it regresses (no argmax judged over squashed values).
+static_assert(sn::Network<sn::Dense<2, 3>, sn::Sigmoid, sn::MeanSquaredError>::task == sn::Task::regression);
+static_assert(sn::Network<sn::Dense<2, 1>, sn::Sigmoid, sn::MeanSquaredError>::task == sn::Task::regression);
 static_assert(sn::Network<sn::Dense<2, 3>, sn::MeanSquaredError>::task == sn::Task::regression);
 static_assert(std::is_same_v<sn::EvaluationOf<Regression>, sn::RegressionEvaluation>);
 static_assert(std::is_same_v<sn::EvaluationOf<Binary>, sn::Evaluation>);
+using Multi = sn::BasicNetwork<double, sn::Dense<2, 3>, sn::Sigmoid, sn::BinaryCrossEntropy>;
+static_assert(Multi::task == sn::Task::multilabel && Multi::class_count == 0);
+static_assert(std::is_same_v<sn::EvaluationOf<Multi>, sn::MultilabelEvaluation>);
+static_assert(std::is_same_v<Multi::Prediction, Eigen::MatrixXi>);
 
 sn::Matrix<float> xor_inputs() {
     sn::Matrix<float> X(2, 4);
@@ -168,4 +175,67 @@ TEST_CASE("R^2 of two outputs is their mean; a constant target counts 1 only whe
     const sn::RegressionEvaluation f = sn::evaluate(net, X, Y);
     CHECK(f.r2 == doctest::Approx((1.0 - 1.0 / 22.75 + 0.0) / 2.0));
     CHECK(f.mae == doctest::Approx((1.0 + 4 * 0.5) / 8.0));
+}
+
+TEST_CASE("a multi-label network predicts a 0/1 matrix and scores per label and by exact match, as by hand") {
+    Multi net(1);
+    // z = W x with W = [1 0; 0 1; 1 1], b = 0: a label is predicted where z >= 0 (p >= 0.5).
+    net.layer<0>().weights() << 1, 0, 0, 1, 1, 1;
+    net.layer<0>().bias().setZero();
+    Eigen::MatrixXd X(2, 4), Y(3, 4);
+    X << 1, -1, 2, -0.5,  //
+        -1, -1, 1, 2;
+    Y << 1, 0, 1, 1,  //
+        0, 0, 1, 1,   //
+        1, 1, 1, 1;
+    Eigen::MatrixXi expected(3, 4);
+    expected << 1, 0, 1, 0,  //
+        0, 0, 1, 1,          //
+        1, 0, 1, 1;          // z = 0 in column 0 gives p = 0.5: a 1
+    CHECK(net.predict(X) == expected);
+    // Labels right: 3, 2, 3, 2 of 3 per sample: 10 of 12; every label right in 2 of 4 samples.
+    const sn::MultilabelEvaluation e = sn::evaluate(net, X, Y);
+    CHECK(e.accuracy == doctest::Approx(10.0 / 12.0));
+    CHECK(e.exact_match == doctest::Approx(0.5));
+    CHECK(sn::accuracy(net, X, Y) == doctest::Approx(10.0 / 12.0));
+    // The loss by hand: BinaryCrossEntropy averages its outputs, evaluate averages samples.
+    const Eigen::MatrixXd W = (Eigen::MatrixXd(3, 2) << 1, 0, 0, 1, 1, 1).finished();
+    double total = 0;
+    for (int j = 0; j < 4; ++j)
+        for (int i = 0; i < 3; ++i) {
+            const double z = W.row(i).dot(X.col(j)), p = 1 / (1 + std::exp(-z));
+            total -= (Y(i, j) * std::log(p) + (1 - Y(i, j)) * std::log(1 - p)) / 3;
+        }
+    CHECK(e.loss == doctest::Approx(total / 4).epsilon(1e-12));
+}
+
+TEST_CASE("a multi-label network learns three independent yes/no labels; History's accuracy is per label") {
+    using Net = sn::Network<sn::Dense<2, 16>, sn::Tanh, sn::Dense<16, 3>, sn::Sigmoid, sn::BinaryCrossEntropy>;
+    sn::Matrix<float> X(2, 600), Y(3, 600);
+    sn::Rng rng(3);
+    for (Eigen::Index j = 0; j < 600; ++j) {
+        X(0, j) = static_cast<float>(sn::detail::uniform(rng, -1, 1));
+        X(1, j) = static_cast<float>(sn::detail::uniform(rng, -1, 1));
+        Y(0, j) = X(0, j) > 0 ? 1.0f : 0.0f;
+        Y(1, j) = X(1, j) > 0 ? 1.0f : 0.0f;
+        Y(2, j) = X(0, j) + X(1, j) > 0 ? 1.0f : 0.0f;
+    }
+    Net net(2);
+    sn::Adam adam(0.01f);
+    sn::FitOptions o{.epochs = 40, .batch_size = 32, .seed = 5, .validation_split = 100};
+    const sn::History h = sn::fit(net, adam, X, Y, o);
+    const sn::Matrix<float> Xv = X.rightCols(100), Yv = Y.rightCols(100);
+    const sn::MultilabelEvaluation e = sn::evaluate(net, Xv, Yv);
+    CHECK(*h.back().validation_accuracy == doctest::Approx(e.accuracy).epsilon(1e-12));
+    CHECK(e.accuracy > 0.95);
+    CHECK(e.exact_match > 0.85);
+    CHECK(e.exact_match <= e.accuracy);
+    CHECK(h.back().accuracy > 0.9);
+    CHECK(h.back().accuracy <= 1.0);
+
+    // Targets must be labels in [0, 1]: a 2 is refused by name.
+    sn::Matrix<float> bad = Y;
+    bad(1, 7) = 2;
+    CHECK_THROWS_WITH_AS(sn::fit(net, adam, X, bad, o), doctest::Contains("target 1 of sample 7 is 2"),
+                         std::invalid_argument);
 }

@@ -1,29 +1,22 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "support/fixtures.hpp"
+
 #include <cmath>
 #include <limits>
 #include <numbers>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 namespace sn = scratchnet;
+using fixtures::xor_inputs;
+using fixtures::xor_labels;
 
 namespace {
 using XorNet = sn::Network<sn::Dense<2, 4>, sn::Tanh, sn::Dense<4, 2>, sn::Softmax, sn::CrossEntropy>;
-
-sn::Matrix<float> xor_inputs() {
-    sn::Matrix<float> X(2, 4);
-    X << 0, 0, 1, 1,  //
-        0, 1, 0, 1;
-    return X;
-}
-sn::Labels xor_labels() {
-    sn::Labels y(4);
-    y << 0, 1, 1, 0;
-    return y;
-}
 
 // Two interleaved spirals, 2 classes: not linearly separable, deterministic.
 void spirals(Eigen::Index per_class, sn::Matrix<float>& X, sn::Labels& y) {
@@ -155,8 +148,15 @@ struct CountingSGD : sn::SGD {
 };
 }  // namespace
 
-TEST_CASE_TEMPLATE("1, 2 and the default threads give bit-identical parameters with every optimizer, blocks split across threads",
-                   C, WideByRows, WideBySamples, OddWide, DropoutByRows, DropoutBySamples) {
+TYPE_TO_STRING_AS("320 wide by rows", WideByRows);
+TYPE_TO_STRING_AS("320 wide by samples", WideBySamples);
+TYPE_TO_STRING_AS("300 wide, automatic", OddWide);
+TYPE_TO_STRING_AS("Dropout by rows", DropoutByRows);
+TYPE_TO_STRING_AS("Dropout by samples", DropoutBySamples);
+
+// Each network is wider than one summing block, so that blocks fall to different threads.
+TEST_CASE_TEMPLATE("every optimizer trains to the same bits on 1, 2 and the default threads", C, WideByRows,
+                   WideBySamples, OddWide, DropoutByRows, DropoutBySamples) {
     using Net = typename C::Net;
     using First = std::remove_cvref_t<decltype(std::declval<Net&>().template layer<0>())>;
     static_assert(Net::parameter_count - First::parameter_count > 8192);  // two summing blocks after layer 0
@@ -205,8 +205,8 @@ TEST_CASE("fit trains with Dropout on, its masks follow the seed, and validation
     CHECK(sn::evaluate(a, X, y).loss == sn::evaluate(a, X, y).loss);
 }
 
-TEST_CASE_TEMPLATE("an optimizer with only step() trains exactly like one that offers update ranges", C, WideByRows,
-                   WideBySamples, OddWide) {
+TEST_CASE_TEMPLATE("a step()-only optimizer trains exactly like one with update ranges", C, WideByRows, WideBySamples,
+                   OddWide) {
     // The step-only path sums the whole gradient and steps once; the range path
     // updates block by block on several threads (and, with layer 0 split by rows,
     // a run of rows of each column at a time). Same bits, for every optimizer.
@@ -238,7 +238,7 @@ TEST_CASE("the two batch splits compute the same gradient, summed in another ord
     CHECK(rows.parameters() != samples.parameters());  // two paths, not one taken twice
 }
 
-TEST_CASE("BatchSplit: by_rows is refused where it cannot work") {
+TEST_CASE("BatchSplit::by_rows is refused where it cannot work") {
     using TanhFirst = sn::Network<sn::Tanh, sn::Dense<2, 32>, sn::Softmax, sn::CrossEntropy>;
     static_assert(!sn::detail::BatchGradient<TanhFirst>::kCanSplitRows);
     sn::Matrix<float> X;
@@ -247,7 +247,7 @@ TEST_CASE("BatchSplit: by_rows is refused where it cannot work") {
     sn::SGD sgd{0.1f};
     OddWideNet odd(1);
     CHECK_THROWS_WITH_AS(sn::fit(odd, sgd, X, y, {.split = sn::BatchSplit::by_rows}),
-                         doctest::Contains("BatchSplit::by_rows needs layer 0 to be Dense with a multiple of 16"),
+                         doctest::Contains("BatchSplit::by_rows needs layer 0 to offer the row split (layer.hpp; Dense does) with a multiple of 16 outputs"),
                          std::invalid_argument);
     TanhFirst tanh_first(1);
     CHECK_THROWS_AS(sn::fit(tanh_first, sgd, X, y, {.split = sn::BatchSplit::by_rows}), std::invalid_argument);
@@ -362,6 +362,35 @@ TEST_CASE("a NaN names its cause: the parameters given, the data, or the layer w
                          sn::TrainingError);
 }
 
+TEST_CASE("a NaN in the data is named as such, with its sample, not blamed on the learning rate") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(64, X, y);
+    X(2, 37) = std::numeric_limits<float>::quiet_NaN();
+    fixtures::ThreeClassNet net(1);
+    sn::SGD sgd(0.1f);
+    try {
+        sn::fit(net, sgd, X, y, {.epochs = 1, .batch_size = 16});
+        FAIL("fit accepted a NaN input");
+    } catch (const sn::TrainingError& e) {
+        const std::string what = e.what();
+        CHECK(what.find("inputs of sample 37 hold NaN") != std::string::npos);
+        CHECK(what.find("learning rate") == std::string::npos);
+    }
+    sn::Matrix<float> Xf = X;
+    Xf(2, 37) = 0;
+    sn::Matrix<float> Y = sn::one_hot(y, 3);
+    Y(1, 5) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, Xf, Y, {.epochs = 1, .batch_size = 16}),
+                         doctest::Contains("targets of sample 5 hold NaN or infinity"), sn::TrainingError);
+    // Finite data and a rate that blows up: then the rate is the suspect.
+    using Mse = sn::Network<sn::Dense<4, 16>, sn::ReLU, sn::Dense<16, 3>, sn::Identity, sn::MeanSquaredError>;
+    Mse wild(1);
+    sn::SGD huge(1e6f);
+    CHECK_THROWS_WITH_AS(sn::fit(wild, huge, Xf, sn::Matrix<float>(sn::one_hot(y, 3)), {.epochs = 5, .batch_size = 16}),
+                         doctest::Contains("the data are finite: try a smaller learning rate"), sn::TrainingError);
+}
+
 TEST_CASE("fit refuses bad arguments with a message") {
     XorNet net(1);
     sn::SGD sgd{0.1f};
@@ -380,6 +409,19 @@ TEST_CASE("fit refuses bad arguments with a message") {
     const sn::Matrix<float> none(2, 0);
     CHECK_THROWS_WITH_AS(sn::fit(net, sgd, none, sn::Labels()), "scratchnet::fit: the data set is empty",
                          std::invalid_argument);
+}
+
+TEST_CASE("epochs = INT_MAX reserves no History in proportion, and a callback stops it after two") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(32, X, y);
+    fixtures::ThreeClassNet net(1);
+    sn::SGD sgd(0.1f);
+    sn::FitCallbacks stop;
+    stop.on_epoch = [](const sn::EpochRecord& r) { return r.epoch < 2; };
+    const sn::History h = sn::fit(net, sgd, X, y, {.epochs = std::numeric_limits<int>::max(), .batch_size = 16}, stop);
+    CHECK(h.size() == 2);
+    CHECK(h.capacity() < 100000);
 }
 
 TEST_CASE("byte images train like the same images as floats in [0, 1]") {

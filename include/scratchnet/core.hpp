@@ -1,6 +1,7 @@
 #pragma once
 // Vocabulary shared by every scratchnet header: matrix aliases, the seeded random
-// generator and the concepts that layers, losses and optimizers satisfy.
+// generator and the Scalar concept. Each extension point's contract sits beside
+// its code: layer.hpp, losses.hpp, optimizers/optimizer.hpp, training/trainer.hpp.
 //
 // Convention, stated once: a batch is a matrix with ONE SAMPLE PER COLUMN
 // (features x batch). Eigen is column-major, so a sample is contiguous.
@@ -127,17 +128,5 @@ void shuffle(It first, It last, Rng& rng) {
 /// Floating-point scalar types the library is written for.
 template <class T>
 concept Scalar = std::same_as<T, float> || std::same_as<T, double>;
-
-/// Loss: value and gradient over a batch of predictions P against targets Y
-/// (both outputs x batch).
-///   requires: P and Y have equal shapes.
-///   ensures:  sum(P, Y) is the loss summed over columns (the mean is sum / batch);
-///             gradient(P, Y, s, dP) writes s * d sum / dP into dP (sized by the caller).
-template <class L>
-concept Loss = requires(const Matrix<float>& P, Matrix<float>& dP) {
-    { L::sum(P, P) } -> std::convertible_to<float>;
-    L::gradient(P, P, 1.0f, dP);
-    { L::name() } -> std::convertible_to<const char*>;
-};
 
 }  // namespace scratchnet

@@ -14,7 +14,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
-#include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/training/batch_source.hpp"
 
 #include <algorithm>
 #include <cmath>

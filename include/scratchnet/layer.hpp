@@ -25,6 +25,12 @@
 //                                              the signs of its outputs, since a
 //                                              difference across a kink is no
 //                                              derivative (default false)
+//   static constexpr bool gives_probabilities  true: every output lies in (0, 1)
+//                                              (Softmax, Sigmoid), so a loss that
+//                                              takes logs (CrossEntropy,
+//                                              BinaryCrossEntropy) may follow it;
+//                                              after any other layer such a loss is
+//                                              a compile error (default false)
 //   template <class T> using bind = ...        the BOUND layer the network stores for
 //                                              scalar T (default: the spec itself)
 //   optional, image layers (shape.hpp; Conv2D, MaxPool2D, Flatten):
@@ -67,6 +73,22 @@
 //         ensures:  grad (parameter_count scalars) = dL/dparameters, overwritten;
 //                   *dX = dL/dX when dX is not null (sized by the network).
 //         Must not read Y: an elementwise layer after it may have overwritten it.
+//   Optional, the row split (a layer whose output rows are computed apart, each
+//   from parameters of its own, as Dense's rows of W X + b). fit's scheduler may
+//   then give each thread some rows of this layer when it is layer 0
+//   (BatchSplit::by_rows), and it calls only these members:
+//     struct RowScratch                one per block of rows: its product buffers.
+//     void forward_rows(const X&, Matrix<T>& Y, Index r0, Index r1, RowScratch&) const
+//         requires: Y is outputs x X.cols().
+//         ensures:  rows [r0, r1) of Y are those forward() gives; no other row written.
+//     void weight_gradient_rows(const X&, const Matrix<T>& dY, T* grad, Index r0, Index r1,
+//                               RowScratch&) const
+//         ensures:  the gradient of the parameters rows [r0, r1) own, written into
+//                   grad (laid out as the parameters); no other parameter written.
+//     template <class F> static void for_each_row_parameter_range(Index r0, Index r1, F f)
+//         ensures:  f(begin, end) for each run of the flat parameters that rows
+//                   [r0, r1) own; the runs of all rows cover parameter_count once.
+//     A row's result must not depend on how the rows are cut into blocks.
 //   Elementwise layers (parameter-free, shape-preserving, in place):
 //     void forward(Matrix<T>& A, S&, const Pass&) const           A <- f(A)
 //     void backward(const Matrix<T>& A, Matrix<T>& dA, S&, const Pass&) const
@@ -177,6 +199,15 @@ concept Layer = requires {
     { L::name() } -> std::convertible_to<std::string>;
 };
 
+/// Bound layer B offers the row split (see the contract at the top).
+template <class B, class T>
+concept RowSplitLayer = requires(const B& b, const BatchView<T>& X, Matrix<T>& Y, const Matrix<T>& dY, T* grad,
+                                 Index r, typename B::RowScratch& s) {
+    b.forward_rows(X, Y, r, r, s);
+    b.weight_gradient_rows(X, dY, grad, r, r, s);
+    B::for_each_row_parameter_range(r, r, [](Index, Index) {});
+};
+
 namespace detail {
 
 template <class L>
@@ -199,6 +230,14 @@ template <class L>
 constexpr bool is_kinked() {
     if constexpr (requires { { L::kinked } -> std::convertible_to<bool>; })
         return L::kinked;
+    else
+        return false;
+}
+
+template <class L>
+constexpr bool gives_probabilities() {
+    if constexpr (requires { { L::gives_probabilities } -> std::convertible_to<bool>; })
+        return L::gives_probabilities;
     else
         return false;
 }

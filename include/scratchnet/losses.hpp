@@ -1,21 +1,72 @@
 #pragma once
-// Losses as value/gradient pairs over a batch P (predictions) against Y (targets),
-// both outputs x batch. `sum` adds the per-sample losses (the network divides by
-// the batch size); `gradient` writes scale * d sum / dP, where the network passes
-// scale = 1 / batch. Splitting a batch into chunks therefore adds up exactly.
+// The loss contract, and the losses: value/gradient pairs over a batch P
+// (predictions) against Y (targets), both outputs x batch.
+//
+// A loss L, as the last template argument of Network<...>:
+//   static S sum(const MatrixBase<DP>& P, const MatrixBase<DY>& Y)
+//       requires: P and Y have equal shapes.
+//       ensures:  the per-sample losses added over the columns (the network divides
+//                 by the batch size for the mean).
+//   static void gradient(const MatrixBase<DP>& P, const MatrixBase<DY>& Y, S scale, Matrix<S>& dP)
+//       requires: dP is sized as P (by the network).
+//       ensures:  dP = scale * d sum / dP. The network passes scale = 1 / batch, so
+//                 chunks of one batch add up to the batch's gradient exactly.
+//   static const char* name()       goes into architecture() and model files.
+//   optional traits (each has a default that cannot give a silent wrong answer):
+//   static constexpr bool takes_probabilities   true: it takes logs of its
+//       predictions, so the layer before it must declare gives_probabilities
+//       (layer.hpp); anything else is a compile error. Default false.
+//   static constexpr Task task      what its targets are (task.hpp):
+//       Task::classification  one class of several (one-hot columns);
+//       Task::binary          each output an independent 0/1 label (one output:
+//                             a binary network; several: Task::multilabel);
+//       Task::regression      values: the default, so a loss that says nothing
+//                             about classes is never judged by accuracy.
+//   A specialisation of FusedGradient<OutputLayer, L> (below) may give the
+//   combined gradient of an output layer and this loss.
 
-#include "scratchnet/activations.hpp"
 #include "scratchnet/core.hpp"
+#include "scratchnet/layers/activations.hpp"
+#include "scratchnet/task.hpp"
 
+#include <concepts>
 #include <limits>
 
 namespace scratchnet {
+
+/// The loss contract (see the top of this file): checked on float matrices.
+template <class L>
+concept Loss = requires(const Matrix<float>& P, Matrix<float>& dP) {
+    { L::sum(P, P) } -> std::convertible_to<float>;
+    L::gradient(P, P, 1.0f, dP);
+    { L::name() } -> std::convertible_to<const char*>;
+};
+
+namespace detail {
+template <class L>
+constexpr bool takes_probabilities() {
+    if constexpr (requires { { L::takes_probabilities } -> std::convertible_to<bool>; })
+        return L::takes_probabilities;
+    else
+        return false;
+}
+
+template <class L>
+constexpr bool check_is_loss() {
+    static_assert(Loss<L>,
+                  "scratchnet::Network: the last template argument must be a loss: static sum(P, Y), "
+                  "gradient(P, Y, scale, dP) and name() (the loss contract, scratchnet/losses.hpp)");
+    return Loss<L>;
+}
+}  // namespace detail
 
 /// Per sample  l = -sum_i y_i log p_i  (y one-hot or a distribution);
 /// dl/dp_i = -y_i / p_i.  p is clamped at the smallest normal number, so a
 /// confident wrong answer costs about 87 (float) instead of infinity.
 struct CrossEntropy {
     static constexpr const char* name() { return "CrossEntropy"; }
+    static constexpr bool takes_probabilities = true;
+    static constexpr Task task = Task::classification;
     template <class DP, class DY>
     static typename DP::Scalar sum(const Eigen::MatrixBase<DP>& P, const Eigen::MatrixBase<DY>& Y) {
         using S = typename DP::Scalar;
@@ -47,6 +98,8 @@ struct MeanSquaredError {
 /// Clamped like CrossEntropy.
 struct BinaryCrossEntropy {
     static constexpr const char* name() { return "BinaryCrossEntropy"; }
+    static constexpr bool takes_probabilities = true;
+    static constexpr Task task = Task::binary;  // several outputs: Task::multilabel
     template <class DP, class DY>
     static typename DP::Scalar sum(const Eigen::MatrixBase<DP>& P, const Eigen::MatrixBase<DY>& Y) {
         using S = typename DP::Scalar;
@@ -67,6 +120,7 @@ struct BinaryCrossEntropy {
 /// An output activation and a loss whose combined gradient dl/dz is simpler and more
 /// stable than the chain through both. The network checks this at compile time and,
 /// when `value` is true, calls `apply` instead of Loss::gradient + Act::backward.
+/// A trait open to users: specialise it for an output layer and loss of your own.
 template <class Act, class L>
 struct FusedGradient {
     static constexpr bool value = false;

@@ -1,10 +1,11 @@
 #pragma once
-// Judging a trained network: evaluate() (mean loss and accuracy, or for a
-// regression network MSE, MAE and R^2), accuracy(), confusion_matrix(). All take a const network and work through it in blocks of
-// columns with their own workspace, so they are safe to call concurrently.
+// Judging a trained network: evaluate() (mean loss and accuracy; for a multi-label
+// network also the exact-match ratio; for a regression network MSE, MAE and R^2),
+// accuracy(), confusion_matrix(). All take a const network and work through it in
+// blocks of columns with their own workspace, so they are safe to call concurrently.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/training/batch_source.hpp"
 #include "scratchnet/task.hpp"
 
 #include <algorithm>
@@ -34,9 +35,18 @@ struct RegressionEvaluation {
     double r2 = 0.0;
 };
 
+/// evaluate() of a multi-label network (Task::multilabel).
+struct MultilabelEvaluation {
+    double loss = 0.0;         ///< mean loss per sample
+    double accuracy = 0.0;     ///< fraction of labels (outputs x samples) right: Keras' binary accuracy
+    double exact_match = 0.0;  ///< fraction of samples with every label right
+};
+
 /// What evaluate() returns for network type Net.
 template <class Net>
-using EvaluationOf = std::conditional_t<Net::task == Task::regression, RegressionEvaluation, Evaluation>;
+using EvaluationOf = std::conditional_t<
+    Net::task == Task::regression, RegressionEvaluation,
+    std::conditional_t<Net::task == Task::multilabel, MultilabelEvaluation, Evaluation>>;
 
 namespace detail {
 
@@ -122,17 +132,25 @@ EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets
             who, subset);
         return sums.finish(loss);
     } else {
-        Index correct = 0;
+        constexpr Index judged = judgements_per_sample(Net::task, Net::output_size);
+        Index correct = 0, exact = 0;
         for_each_block(
             net, X, Y,
             [&](const auto& P, const auto& Yb, auto loss_sum) {
                 loss += static_cast<double>(loss_sum);
-                for (Index j = 0; j < P.cols(); ++j)
-                    correct += predicted_class<Net::task>(P, j) == predicted_class<Net::task>(Yb, j) ? 1 : 0;
+                for (Index j = 0; j < P.cols(); ++j) {
+                    const Index h = hits<Net::task>(P, Yb, j);
+                    correct += h;
+                    exact += h == judged ? 1 : 0;
+                }
             },
             who, subset);
         const auto n = static_cast<double>(subset.indices != nullptr ? subset.size : sample_count(X));
-        return {loss / n, static_cast<double>(correct) / n};
+        const double accuracy = static_cast<double>(correct) / (static_cast<double>(judged) * n);
+        if constexpr (Net::task == Task::multilabel)
+            return MultilabelEvaluation{loss / n, accuracy, static_cast<double>(exact) / n};
+        else
+            return Evaluation{loss / n, accuracy};
     }
 }
 
@@ -148,7 +166,8 @@ EvaluationOf<Net> evaluate(const Net& net, const Inputs& X, const Targets& Y) {
     return detail::evaluate_subset(net, X, Y, {});
 }
 
-/// Fraction of samples classified correctly (binary networks: p >= 0.5 is class 1).
+/// Fraction of samples classified correctly (binary networks: p >= 0.5 is class 1;
+/// multi-label networks: the fraction of labels right).
 template <class Net, class Inputs, class Targets>
 double accuracy(const Net& net, const Inputs& X, const Targets& Y) {
     static_assert(Net::task != Task::regression,
@@ -189,6 +208,9 @@ template <class Net, class Inputs>
 Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& y) {
     static_assert(Net::task != Task::regression,
                   "scratchnet::confusion_matrix: a regression network has no classes");
+    static_assert(Net::task != Task::multilabel,
+                  "scratchnet::confusion_matrix: a multi-label network gives several yes/no answers per sample, not "
+                  "one class: compare predict(X) with the 0/1 targets label by label");
     Eigen::MatrixXi C = Eigen::MatrixXi::Zero(Net::class_count, Net::class_count);
     detail::for_each_block(
         net, X, y,

@@ -6,11 +6,19 @@
 // and the workspaces; layers hold views into the parameters and compute; activations
 // are stateless. A Workspace holds every intermediate of one forward/backward pass,
 // so const members that take an explicit Workspace can run concurrently.
+//
+// Over 400 lines, and one class: the user's API and the walk of the layers share
+// the network's private layout (buffers, workspaces, the plan), so they stay
+// together. What can live apart does: the sorting of Parts... and the contract
+// checks (detail/layer_pack.hpp), the compile-time plan (detail/plan.hpp).
 
-#include "scratchnet/activations.hpp"
 #include "scratchnet/core.hpp"
-#include "scratchnet/dense.hpp"
+#include "scratchnet/detail/layer_pack.hpp"
 #include "scratchnet/detail/plan.hpp"
+// Dense and the activations only so that this header alone still builds the
+// course network, as it always has; the network itself depends on no layer type.
+#include "scratchnet/layers/activations.hpp"
+#include "scratchnet/layers/dense.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/losses.hpp"
 #include "scratchnet/shape.hpp"
@@ -23,78 +31,12 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace scratchnet {
 
 namespace detail {
-template <class Tuple>
-struct scratch_of;
-template <class... Bs>
-struct scratch_of<std::tuple<Bs...>> {
-    using type = std::tuple<scratch_t<Bs>...>;
-};
-
-template <class Plan, class T, class... Ls, std::size_t... Is>
-auto bind_layers(std::index_sequence<Is...>)
-    -> std::tuple<typename bound_at<Ls, T, Plan::shape_in[Is].channels, Plan::shape_in[Is].height,
-                                    Plan::shape_in[Is].width>::type...>;
-
-/// Splits Parts... into the optional Input (first), the layer specs and the loss (last).
-template <class T, class In, class... Ls>
-struct LayerPack {
-    using input = In;
-    using plan = Plan<In, Ls...>;
-    using layers = decltype(bind_layers<plan, T, Ls...>(std::index_sequence_for<Ls...>{}));
-    using scratch = typename scratch_of<layers>::type;
-    using specs = std::tuple<Ls...>;
-};
-template <class T, class... Parts, std::size_t... Is>
-auto split_layers(std::index_sequence<Is...>) {
-    if constexpr (is_input<nth_t<0, Parts...>>)
-        return LayerPack<T, nth_t<0, Parts...>, nth_t<Is + 1, Parts...>...>{};
-    else
-        return LayerPack<T, NoInput, nth_t<Is, Parts...>...>{};
-}
-template <class P, bool First>
-constexpr bool check_part() {
-    if constexpr (First && is_input<P>)
-        return true;
-    else
-        return check_spec<P>();
-}
-template <class... Parts, std::size_t... Is>
-constexpr bool specs_are_layers(std::index_sequence<Is...>) {
-    return (check_part<nth_t<Is, Parts...>, Is == 0>() && ...);
-}
-/// The layers of Parts...: all but the loss and a leading Input.
-template <class... Parts>
-inline constexpr std::size_t layer_count = sizeof...(Parts) - 1 - (is_input<nth_t<0, Parts...>> ? 1 : 0);
-template <class Layers, class Specs, class T, std::size_t... Is>
-constexpr bool check_layers(std::index_sequence<Is...>) {
-    return (check_layer<std::tuple_element_t<Is, Specs>, std::tuple_element_t<Is, Layers>, T>() && ...);
-}
-
-template <class L>
-inline constexpr bool is_dense_spec = false;
-template <Index In, Index Out>
-inline constexpr bool is_dense_spec<Dense<In, Out, void>> = true;
-
-/// Library layers whose outputs are not probabilities: a loss that takes logs
-/// of its predictions cannot follow them.
-template <class L>
-inline constexpr bool gives_scores = is_dense_spec<L> || std::is_same_v<L, Identity> || std::is_same_v<L, ReLU> ||
-                                     std::is_same_v<L, Tanh>;
-
-template <class Last, class L>
-constexpr bool check_loss_input() {
-    constexpr bool takes_logs = std::is_same_v<L, CrossEntropy> || std::is_same_v<L, BinaryCrossEntropy>;
-    static_assert(!(takes_logs && gives_scores<Last>),
-                  "scratchnet::Network: CrossEntropy and BinaryCrossEntropy take the log of probabilities: "
-                  "end the network in Softmax (CrossEntropy) or Sigmoid (BinaryCrossEntropy), not in raw scores");
-    return true;
-}
-
 /// A number no other network object has had: optimizers tell networks apart by it.
 inline std::uint64_t next_network_id() {
     static std::atomic<std::uint64_t> counter{0};
@@ -140,13 +82,18 @@ private:
     using layer_t = std::tuple_element_t<I, typename Pack::layers>;
     static constexpr bool fused = FusedGradient<spec_t<depth - 1>, LossType>::value;
     static_assert(detail::check_loss_input<spec_t<depth - 1>, LossType>());
+    static_assert(detail::check_task<LossType, output_size>());
 
 public:
-    /// What the outputs mean (task.hpp): classification (argmax), binary (one
-    /// output, p >= 0.5 is class 1) or regression (no classes, no accuracy).
+    /// What the outputs mean, as the loss declares it (task.hpp): classification
+    /// (argmax), binary (one output, p >= 0.5 is class 1), multilabel (each output
+    /// its own yes/no) or regression (no classes, no accuracy).
     static constexpr Task task = task_of<spec_t<depth - 1>, LossType, output_size>();
-    /// Classes that Labels may name: outputs, 2 for binary, 0 for regression.
+    /// Classes that Labels may name: outputs, 2 for binary, 0 for multilabel and regression.
     static constexpr Index class_count = scratchnet::class_count(task, output_size);
+    /// What predict() returns: a class per sample (Labels), or for a multi-label
+    /// network a 0/1 matrix (outputs x samples).
+    using Prediction = std::conditional_t<task == Task::multilabel, Eigen::MatrixXi, Labels>;
 
     /// Every intermediate of one pass. Sized on first use per batch size; reusing
     /// one workspace at a fixed batch size allocates nothing.
@@ -240,22 +187,29 @@ public:
     }
 
     /// Predicted class of each column, in inference mode: the argmax of the outputs,
-    /// or for a one-output binary network 1 where p >= 0.5. A regression network
-    /// has no classes: use outputs(). Thread-safe.
-    Labels predict(const Matrix<T>& X) const {
+    /// or for a one-output binary network 1 where p >= 0.5. A multi-label network
+    /// gives a 0/1 matrix (outputs x samples: 1 where p >= 0.5). A regression
+    /// network has no classes: use outputs(). Thread-safe.
+    Prediction predict(const Matrix<T>& X) const {
         Workspace ws;
-        Labels out;
+        Prediction out;
         if (X.cols() <= inference_batch_size) {
             predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
             return out;
         }
         // In blocks, so that a convolutional network's buffers stay small.
-        out.resize(X.cols());
-        Labels part;
+        if constexpr (task == Task::multilabel)
+            out.resize(output_size, X.cols());
+        else
+            out.resize(X.cols());
+        Prediction part;
         for (Index begin = 0; begin < X.cols(); begin += inference_batch_size) {
             const Index n = std::min(inference_batch_size, X.cols() - begin);
             predict(Batch(X.data() + begin * X.rows(), X.rows(), n), ws, part);
-            out.segment(begin, n) = part;
+            if constexpr (task == Task::multilabel)
+                out.middleCols(begin, n) = part;
+            else
+                out.segment(begin, n) = part;
         }
         return out;
     }
@@ -407,10 +361,10 @@ public:
     }
 
     // -- the scheduler's seam: for detail::BatchGradient, which can compute layer 0
-    //    itself, split by its output rows across threads (Dense::forward_rows). --
+    //    itself, split by its output rows across threads, where layer 0 offers the
+    //    row split of the layer contract (layer.hpp). --
 
-    /// Whether layer 0 is a Dense layer; its outputs, and its parameter count.
-    static constexpr bool first_layer_dense = detail::is_dense_spec<spec_t<0>>;
+    /// Layer 0's outputs, and its parameter count.
     static constexpr Index first_width = Plan::width_out[0];
     static constexpr Index first_parameter_count = Plan::parameter_counts[0];
 
@@ -442,13 +396,17 @@ public:
     }
 
     /// predict() without allocation once `ws` and `out` have the batch's size.
-    void predict(const Batch& X, Workspace& ws, Labels& out) const {
+    void predict(const Batch& X, Workspace& ws, Prediction& out) const {
         static_assert(task != Task::regression,
                       "scratchnet::Network::predict: a regression network (see Task) has no classes to predict: "
                       "call outputs(X) for its values");
         const Matrix<T>& P = forward(X, ws);
-        out.resize(P.cols());
-        for (Index j = 0; j < P.cols(); ++j) out[j] = static_cast<int>(detail::predicted_class<task>(P, j));
+        if constexpr (task == Task::multilabel) {
+            out = (P.array() >= T(0.5)).template cast<int>().matrix();
+        } else {
+            out.resize(P.cols());
+            for (Index j = 0; j < P.cols(); ++j) out[j] = static_cast<int>(detail::predicted_class<task>(P, j));
+        }
     }
 
 private:

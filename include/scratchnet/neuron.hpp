@@ -1,7 +1,7 @@
 #pragma once
 // Neuron<Activation>: the course's first model, a = f(w . x + b), on its own.
 
-#include "scratchnet/activations.hpp"
+#include "scratchnet/layers/activations.hpp"
 #include "scratchnet/core.hpp"
 
 #include <stdexcept>

@@ -1,25 +1,41 @@
 #pragma once
 // scratchnet: feedforward neural networks as types, over Eigen. Include this one
-// header for everything public.
+// header for everything public but the optional MPI training (scratchnet/mpi.hpp).
+//
+// The house, by role:
+//   core.hpp shape.hpp      matrices, the random generator, image shapes
+//   layer.hpp layers/       the layer contract; Dense, Conv2D, pooling, Dropout, ...
+//   losses.hpp task.hpp     the loss contract and the losses; what outputs mean
+//   network.hpp             the typed network
+//   optimizers/             the optimizer contract and one file per optimizer
+//   training/               fit(): options, trainer, batch scheduler, thread pool
+//   kernels/                GEMM, Winograd and SIMD loops (internal)
+//   data/                   IDX and MNIST loaders
+//   metrics.hpp serialize.hpp gradient_check.hpp neuron.hpp
 
-#include "scratchnet/activations.hpp"
-#include "scratchnet/conv2d.hpp"
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/idx.hpp"
 #include "scratchnet/data/mnist.hpp"
-#include "scratchnet/dense.hpp"
-#include "scratchnet/dropout.hpp"
-#include "scratchnet/flatten.hpp"
 #include "scratchnet/gradient_check.hpp"
 #include "scratchnet/layer.hpp"
+#include "scratchnet/layers/activations.hpp"
+#include "scratchnet/layers/conv2d.hpp"
+#include "scratchnet/layers/dense.hpp"
+#include "scratchnet/layers/dropout.hpp"
+#include "scratchnet/layers/flatten.hpp"
+#include "scratchnet/layers/pooling.hpp"
 #include "scratchnet/losses.hpp"
 #include "scratchnet/metrics.hpp"
 #include "scratchnet/network.hpp"
 #include "scratchnet/neuron.hpp"
-#include "scratchnet/optimizers.hpp"
-#include "scratchnet/pooling.hpp"
+#include "scratchnet/optimizers/adadelta.hpp"
+#include "scratchnet/optimizers/adam.hpp"
+#include "scratchnet/optimizers/adamw.hpp"
+#include "scratchnet/optimizers/momentum.hpp"
+#include "scratchnet/optimizers/optimizer.hpp"
+#include "scratchnet/optimizers/rmsprop.hpp"
+#include "scratchnet/optimizers/sgd.hpp"
 #include "scratchnet/path.hpp"
-#include "scratchnet/progress.hpp"
 #include "scratchnet/serialize.hpp"
 #include "scratchnet/shape.hpp"
 #include "scratchnet/training.hpp"

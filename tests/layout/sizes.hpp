@@ -2,6 +2,8 @@
 // into two files of one program with different -march flags (layout_portable.cpp
 // and layout_avx512.cpp): the types must agree, or the program breaks the
 // one-definition rule (a Workspace of one size passed to code expecting another).
+#include <scratchnet/layers/activations.hpp>
+#include <scratchnet/layers/dense.hpp>
 #include <scratchnet/network.hpp>
 #include <scratchnet/training.hpp>
 

@@ -38,14 +38,6 @@ struct shape_check<L, expects_inputs<Expects>, previous_layer_gives<Gives>> {
     static constexpr bool ok = Expects == Gives;
 };
 
-template <class L>
-constexpr bool check_is_loss() {
-    static_assert(Loss<L>,
-                  "scratchnet::Network: the last template argument must be a loss "
-                  "(CrossEntropy, MeanSquaredError, BinaryCrossEntropy)");
-    return Loss<L>;
-}
-
 template <class L, Index Gives>
 constexpr bool check_input() {
     if constexpr (L::inputs != 0 && Gives != 0)

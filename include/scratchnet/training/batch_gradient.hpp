@@ -11,9 +11,10 @@
 // in cache. Block boundaries are fixed too (multiples of kBlock), so how blocks
 // fall to threads changes nothing either.
 //
-// Layer 0 can instead be split by its output rows, when it is Dense of a width
-// that is a multiple of 16 (as 128, 256 and 512 are). The scheduler calls Dense's
-// forward_rows and weight_gradient_rows and does no maths of its own. That layer
+// Layer 0 can instead be split by its output rows, when it offers the row split
+// of the layer contract (layer.hpp: Dense does) and its width is a multiple of 16
+// (as 128, 256 and 512 are). The scheduler calls the layer's forward_rows,
+// weight_gradient_rows and for_each_row_parameter_range and does no maths of its own. That layer
 // usually holds nearly all the parameters; split by samples, every thread reads
 // all of W and writes a whole dW, whose halves then cross from one core's cache
 // to the other's each batch. Split by rows, each thread computes, sums and
@@ -30,15 +31,16 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/task.hpp"
-#include "scratchnet/detail/batch_source.hpp"
+#include "scratchnet/training/batch_source.hpp"
 #include "scratchnet/detail/function_ref.hpp"
-#include "scratchnet/detail/gemm.hpp"
-#include "scratchnet/detail/thread_pool.hpp"
+#include "scratchnet/kernels/gemm.hpp"
+#include "scratchnet/training/thread_pool.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,7 +54,7 @@ class BatchGradient {
 public:
     struct Result {
         T loss_sum = 0;    // loss summed over the batch's samples
-        Index correct = 0; // samples whose predicted class is the target's (0 for regression)
+        Index correct = 0; // judgements that agree with the targets (task.hpp's hits; 0 for regression)
         int nonfinite_layer = -1;  // first layer with a NaN/inf output in any chunk (when checked)
     };
 
@@ -61,8 +63,10 @@ public:
     /// done(begin, end): parameters [begin, end) are summed (an optimizer's update).
     using Done = FunctionRef<void(Index, Index)>;
 
-    /// Whether layer 0's products can be split by rows.
-    static constexpr bool kCanSplitRows = Net::first_layer_dense && Net::first_width % 16 == 0;
+    using FirstLayerType = std::remove_cvref_t<decltype(std::declval<const Net&>().template layer<0>())>;
+    /// Whether layer 0 can be split by rows: it offers the row split, and its rows
+    /// split at multiples of 16 give the optimizer whole, aligned vectors.
+    static constexpr bool kCanSplitRows = scratchnet::RowSplitLayer<FirstLayerType, T> && Net::first_width % 16 == 0;
 
     /// split_rows: split layer 0 by rows (only where kCanSplitRows) rather than by samples.
     /// clamp_threads: as ThreadPool's clamp (fit() always clamps).
@@ -71,8 +75,9 @@ public:
         : chunk_(std::max<Index>(chunk_size, 1)), check_finite_(check_finite), split_rows_(split_rows),
           pool_(threads, clamp_threads) {
         if (split_rows && !kCanSplitRows)
-            throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to be Dense with a multiple "
-                                        "of 16 outputs; this network's layer 0 is " + Net::layer_name(0) +
+            throw std::invalid_argument("scratchnet::fit: BatchSplit::by_rows needs layer 0 to offer the row split "
+                                        "(layer.hpp; Dense does) with a multiple of 16 outputs; this network's "
+                                        "layer 0 is " + Net::layer_name(0) +
                                         " (use BatchSplit::by_samples)");
     }
 
@@ -172,13 +177,19 @@ public:
 
     ThreadPool& pool() { return pool_; }
 
+    // The rest of the GradientEngine contract (training/trainer.hpp), for one
+    // process: nobody else to agree with, nothing to exchange.
+    bool agree(bool answer) const { return answer; }
+    template <class F>
+    void agreed(F&& f) const { f(); }
+    double communication_seconds() const { return 0.0; }
+
 private:
     // kCanSplitRows asks for a width that is a multiple of 16: then its rows, split
     // at multiples of 16, give the optimizer ranges of whole, aligned vectors (see
     // first_layer_gradient). Where the network cannot split, the row code sits
     // behind `if constexpr (kCanSplitRows)` and is never instantiated.
     bool rows_now() const { return kCanSplitRows && split_rows_; }
-    static constexpr Index kIn = Net::input_size;
     static constexpr Index kOut = Net::first_width;
     /// Where layer 0's products are cut when the kernel needs fixed cuts.
     static constexpr Index kRowBlock = 64;
@@ -191,10 +202,15 @@ private:
         T loss_sum = 0;
         Index correct = 0;
     };
-    struct Sites {  // the packing buffers of layer 0's products over some rows
-        GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
-        GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T
+    template <class B>
+    struct row_scratch {
+        using type = NoScratch;
     };
+    template <scratchnet::RowSplitLayer<T> B>
+    struct row_scratch<B> {
+        using type = typename B::RowScratch;
+    };
+    using Sites = typename row_scratch<FirstLayerType>::type;  // layer 0's buffers for one block of rows
     /// Layer 0 split by rows, for one batch size.
     struct FirstLayer {
         Matrix<T> Z, dZ;              // kOut x B: layer 0's output and dL/dZ, whole batch
@@ -205,9 +221,8 @@ private:
     static void tally(Chunk& c, const Matrix<T>& P, const Batch& Y, T loss_sum) {
         c.loss_sum = loss_sum;
         c.correct = 0;
-        if constexpr (Net::task != Task::regression)
-            for (Index j = 0; j < P.cols(); ++j)
-                c.correct += predicted_class<Net::task>(P, j) == predicted_class<Net::task>(Y, j) ? 1 : 0;
+        if constexpr (has_classes(Net::task))
+            for (Index j = 0; j < P.cols(); ++j) c.correct += hits<Net::task>(P, Y, j);
     }
 
     /// Points current_[k] at the workspace of chunk k of a batch of `batch`. A
@@ -235,7 +250,7 @@ private:
             if (r0 == r1) return;
             Matrix<T>& X = first.X[t];
             inputs(0, batch, X);
-            for_each_product(t, [&](Index a, Index b, Sites& s) { layer.forward_rows(X, first.Z, a, b, s.wx); });
+            for_each_product(t, [&](Index a, Index b, Sites& s) { layer.forward_rows(X, first.Z, a, b, s); });
         };
         pool_.run(pool_.size(), task);
     }
@@ -315,19 +330,14 @@ private:
         FirstLayer& first = *first_now_;
         const auto& layer = net.template layer<0>();
         for_each_product(t, [&](Index a, Index b, Sites& s) {
-            layer.weight_gradient_rows(first.X[t], first.dZ, grad, a, b, s.dzx);
+            layer.weight_gradient_rows(first.X[t], first.dZ, grad, a, b, s);
         });
-        // Each range starts aligned and spans whole vectors (kOut is a multiple of
-        // 16), so an optimizer's vectorised loop treats every element alike however
-        // the ranges fall: Eigen computes the unaligned ends of a range apart, and
-        // there sqrt, for one, rounds differently.
-        constexpr Index W = kIn * kOut;
-        if (r0 == 0 && r1 == kOut) {
-            done(0, W + kOut);
-        } else {
-            for (Index c = 0; c < kIn; ++c) done(c * kOut + r0, c * kOut + r1);
-            done(W + r0, W + r1);
-        }
+        // With rows cut at multiples of 16, each range the layer names (Dense: a
+        // run in each column of W, then of b) starts aligned and spans whole
+        // vectors, so an optimizer's vectorised loop treats every element alike
+        // however the ranges fall: Eigen computes the unaligned ends of a range
+        // apart, and there sqrt, for one, rounds differently.
+        FirstLayerType::for_each_row_parameter_range(r0, r1, [&](Index begin, Index end) { done(begin, end); });
     }
 
     /// Layer 0's buffers for a batch of `batch` samples (allocated once per size).

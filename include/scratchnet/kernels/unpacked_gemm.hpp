@@ -1,7 +1,7 @@
 #pragma once
 // Single-precision products for AVX2 + FMA that read both operands where they lie,
 // for operands small enough to sit in L1 already: Winograd's per-place products
-// (detail/winograd.hpp), some 48 x 64 x 32 each, thousands per batch.
+// (kernels/winograd.hpp), some 48 x 64 x 32 each, thousands per batch.
 //
 // Why not GemmSite? A general GEMM copies both operands into packed panels and
 // zeroes C before it accumulates; at these sizes the copies and the zeroing cost

@@ -8,8 +8,8 @@
 // checking each see one vector.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/detail/affine_parameters.hpp"
-#include "scratchnet/detail/gemm.hpp"
+#include "scratchnet/layers/affine_parameters.hpp"
+#include "scratchnet/kernels/gemm.hpp"
 #include "scratchnet/layer.hpp"
 
 #include <string>
@@ -48,34 +48,51 @@ public:
     /// He or Glorot with fan-in In and fan-out Out (see AffineParameters).
     void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, In, Out); }
 
-    // Rows [r0, r1) of forward() and of backward()'s parameter gradient, for a
-    // scheduler that splits this layer by its outputs across threads (each thread
-    // then reads and updates only its rows of W). A row of the result does not
-    // depend on how the rows are cut where the GEMM site promises it
+    // The row split (layer.hpp): rows [r0, r1) of forward() and of backward()'s
+    // parameter gradient, for a scheduler that gives each thread some rows (each
+    // thread then reads and updates only its rows of W). A row of the result does
+    // not depend on how the rows are cut where the GEMM site promises it
     // (GemmSite::rows_split_exactly); db sums each row over the batch in column order.
 
+    /// The products of one block of rows.
+    struct RowScratch {
+        detail::GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
+        detail::GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T
+    };
+
     /// Z(r0:r1, :) = W(r0:r1, :) X + b(r0:r1).
-    template <class D, class Site>
-    void forward_rows(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Index r0, Index r1, Site& wx) const {
+    template <class D>
+    void forward_rows(const Eigen::MatrixBase<D>& X, Matrix<T>& Z, Index r0, Index r1, RowScratch& s) const {
         for (Index j = 0; j < X.cols(); ++j) Z.col(j).segment(r0, r1 - r0) = bias_.segment(r0, r1 - r0);
-        wx.run(r1 - r0, X.cols(), In, weights_.data() + r0, Out, X.derived().data(), X.derived().outerStride(),
-               Z.data() + r0, Out);
+        s.wx.run(r1 - r0, X.cols(), In, weights_.data() + r0, Out, X.derived().data(), X.derived().outerStride(),
+                 Z.data() + r0, Out);
     }
 
     /// dW(r0:r1, :) = dZ(r0:r1, :) X^T and db(r0:r1) = dZ(r0:r1, :) 1, into grad
     /// (laid out as the parameters).
-    template <class D, class Site>
+    template <class D>
     void weight_gradient_rows(const Eigen::MatrixBase<D>& X, const Matrix<T>& dZ, T* grad, Index r0, Index r1,
-                              Site& dzx) const {
-        dzx.run(r1 - r0, In, dZ.cols(), dZ.data() + r0, Out, X.derived().data(), X.derived().outerStride(), grad + r0,
-                Out, T(1), false);
+                              RowScratch& s) const {
+        s.dzx.run(r1 - r0, In, dZ.cols(), dZ.data() + r0, Out, X.derived().data(), X.derived().outerStride(),
+                  grad + r0, Out, T(1), false);
         Eigen::Map<Vector<T>> db(grad + In * Out + r0, r1 - r0);
         db = dZ.col(0).segment(r0, r1 - r0);
         for (Index j = 1; j < dZ.cols(); ++j) db += dZ.col(j).segment(r0, r1 - r0);
     }
 
+    /// Rows [r0, r1) own W(r0:r1, :), a run in each column of W, and b(r0:r1).
+    template <class F>
+    static void for_each_row_parameter_range(Index r0, Index r1, F f) {
+        if (r0 == 0 && r1 == Out) {
+            f(Index{0}, In * Out + Out);
+            return;
+        }
+        for (Index c = 0; c < In; ++c) f(c * Out + r0, c * Out + r1);
+        f(In * Out + r0, In * Out + r1);
+    }
+
     /// What one pass through this layer needs besides its input and output: the
-    /// packing buffers of its three products (see detail/gemm.hpp).
+    /// packing buffers of its three products (see kernels/gemm.hpp).
     struct Scratch {
         detail::GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> wx;   // W X
         detail::GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> dzx;  // dZ X^T

@@ -11,14 +11,14 @@
 // general_matrix_matrix_product, the entry point of its product evaluator.
 //
 // For float on AVX-512 machines a site runs scratchnet's own kernel instead
-// (detail/gemm_kernel.hpp), with its packed panels kept the same way. Which one
+// (kernels/gemm_kernel.hpp), with its packed panels kept the same way. Which one
 // runs depends on the target flags, but the class's layout does not (the panel
 // buffers exist, empty, in every build), and no caller's logic depends on the
 // choice: translation units built with different -march flags can share the
 // types of one program.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/detail/gemm_kernel.hpp"
+#include "scratchnet/kernels/gemm_kernel.hpp"
 
 // Eigen's internal product interface (general_matrix_matrix_product,
 // gemm_blocking_space) is the one Eigen 3.4 has; other versions differ.

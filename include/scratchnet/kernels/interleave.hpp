@@ -1,6 +1,6 @@
 #pragma once
 // Splitting a row into its even and odd entries, and joining them again: what
-// Winograd's F(2x2, 3x3) does to every image and gradient row (detail/winograd.hpp),
+// Winograd's F(2x2, 3x3) does to every image and gradient row (kernels/winograd.hpp),
 // so that each 2 x 2 output block's entries lie contiguously across the blocks.
 //
 // Why by hand? The rows are short (a 26-wide image row is 13 pairs), and at that

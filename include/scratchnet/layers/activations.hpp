@@ -9,7 +9,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
-#include "scratchnet/detail/packet_loop.hpp"
+#include "scratchnet/kernels/packet_loop.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -146,6 +146,7 @@ struct Identity : ActivationLayer {
 /// f(z) = 1 / (1 + e^-z),  f'(z) = a (1 - a) with a = f(z).
 struct Sigmoid : ActivationLayer {
     static constexpr const char* name() { return "Sigmoid"; }
+    static constexpr bool gives_probabilities = true;  // each output in (0, 1): a loss may take its log
     template <class T>
     static void forward(Matrix<T>& A) { detail::sigmoid_into(A, A); }
     template <class T>
@@ -230,6 +231,7 @@ struct Tanh : ActivationLayer {
 /// (Followed by CrossEntropy the network skips this and uses dz = p - y directly.)
 struct Softmax : ActivationLayer {
     static constexpr const char* name() { return "Softmax"; }
+    static constexpr bool gives_probabilities = true;  // each output in (0, 1), each column summing to 1
     template <class T>
     static void forward(Matrix<T>& A) { detail::softmax_into(A, A); }
     template <class T>

@@ -8,7 +8,7 @@
 // does not depend on which thread, chunk or batch split computes it, so training
 // stays bit-identical for any thread count.
 
-#include "scratchnet/activations.hpp"
+#include "scratchnet/layers/activations.hpp"
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
 

@@ -4,6 +4,10 @@
 // tile with 16 multiplications per channel pair instead of im2col's 36, so all
 // three products of a training step cost 4/9 of im2col's.
 //
+// Over 400 lines: the forward pass, both gradients, the transforms and the L2
+// blocking are one algorithm whose parts are each other's exact adjoints; split,
+// the invariant that ties them (backward is the adjoint of forward) would span files.
+//
 // In Lavin's notation, for one tile d (4x4), one kernel g (3x3) and one 2x2 output y,
 //   V = B^T d B,   U = G g G^T,   y = A^T (U .* V) A,
 // and summed over input channels the 16 places xi of the 4x4 transforms become
@@ -12,7 +16,7 @@
 //   weight gradient  dU_xi^T += V_xi^T dM_xi,  dM = A dy A^T, dg = G^T dU G
 //   input gradient   dV_xi  = dM_xi U_xi,                   dd = B dV B^T
 // In float on AVX2 they read the transforms' blocks in place, where they lie in
-// the L2 cache (detail/unpacked_gemm.hpp); elsewhere they run on GemmSite.
+// the L2 cache (kernels/unpacked_gemm.hpp); elsewhere they run on GemmSite.
 // The backward pass is the exact adjoint of the forward one, so gradient_check
 // and the plain-loop oracle in the tests see the gradient of what forward
 // computes; in float the transforms' rounding stays near 1e-6 of the outputs.
@@ -33,10 +37,10 @@
 // the same chunk gives the same bits on any thread.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/detail/gemm.hpp"
-#include "scratchnet/detail/interleave.hpp"
-#include "scratchnet/detail/packet_loop.hpp"
-#include "scratchnet/detail/unpacked_gemm.hpp"
+#include "scratchnet/kernels/gemm.hpp"
+#include "scratchnet/kernels/interleave.hpp"
+#include "scratchnet/kernels/packet_loop.hpp"
+#include "scratchnet/kernels/unpacked_gemm.hpp"
 
 #include <algorithm>
 #include <type_traits>

@@ -104,6 +104,9 @@ void check_targets(const D& Y, const std::string& who) {
         static_assert(Net::task != Task::regression,
                       "scratchnet: a regression network (see Task) trains on a matrix of target values "
                       "(outputs x samples), not on class labels");
+        static_assert(Net::task != Task::multilabel,
+                      "scratchnet: a multi-label network (see Task) trains on a 0/1 target matrix (outputs x "
+                      "samples: 1 where a label applies), not on Labels, which name one class per sample");
         constexpr Index classes = class_count(Net::task, Net::output_size);
         for (Index i = 0; i < Y.size(); ++i)
             if (Y[i] < 0 || Y[i] >= classes)
@@ -113,6 +116,16 @@ void check_targets(const D& Y, const std::string& who) {
         if (Y.rows() != Net::output_size)
             throw std::invalid_argument(who + ": targets have " + std::to_string(Y.rows()) +
                                         " rows but the network has " + std::to_string(Net::output_size) + " outputs");
+        if constexpr (Net::task == Task::multilabel) {
+            for (Index j = 0; j < Y.cols(); ++j)
+                for (Index i = 0; i < Y.rows(); ++i) {
+                    const double v = static_cast<double>(Y(i, j));
+                    if (!(v >= 0.0 && v <= 1.0))
+                        throw std::invalid_argument(who + ": target " + std::to_string(i) + " of sample " +
+                                                    std::to_string(j) + " is " + std::to_string(v) +
+                                                    "; a multi-label network takes targets in [0, 1]");
+                }
+        }
     }
 }
 

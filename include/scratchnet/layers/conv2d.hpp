@@ -20,14 +20,14 @@
 // so dW is summed in a fixed order.
 //
 // 3 x 3 stride-1 layers with at least 4 input channels run Winograd's F(2x2, 3x3)
-// instead (detail/winograd.hpp): the same three products over 16 transformed tile
+// instead (kernels/winograd.hpp): the same three products over 16 transformed tile
 // places, with 4/9 of the multiplications. With fewer input channels its products
 // would be too shallow (depth InC instead of 9 InC) to pay for the transforms.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/detail/affine_parameters.hpp"
-#include "scratchnet/detail/gemm.hpp"
-#include "scratchnet/detail/winograd.hpp"
+#include "scratchnet/layers/affine_parameters.hpp"
+#include "scratchnet/kernels/gemm.hpp"
+#include "scratchnet/kernels/winograd.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
 

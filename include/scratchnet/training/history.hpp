@@ -1,0 +1,61 @@
+#pragma once
+// What fit() reports: one EpochRecord per epoch in a History, and, while it runs,
+// a BatchProgress per batch to the callbacks of FitCallbacks.
+
+#include "scratchnet/core.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace scratchnet {
+
+/// One line of the training history.
+struct EpochRecord {
+    int epoch = 0;                 ///< 1-based
+    double loss = 0.0;             ///< mean training loss over the epoch's batches
+    /// Running training accuracy (as the batches were seen); NaN for a regression
+    /// network, which has no accuracy.
+    double accuracy = 0.0;
+    std::optional<double> validation_loss;
+    std::optional<double> validation_accuracy;  ///< none for a regression network
+    double seconds = 0.0;          ///< training time of the epoch (validation excluded)
+    std::optional<double> learning_rate;  ///< the optimizer's rate in this epoch, where it has one
+};
+
+/// The epochs fit() ran, one record each, and how early stopping ended it.
+struct History : std::vector<EpochRecord> {
+    int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: early stopping off)
+    int stopped_epoch = 0;  ///< the epoch after which early stopping ended training (0: it did not)
+    /// Whether fit() put back an earlier epoch's parameters (EarlyStopping::restore_best);
+    /// false when the best epoch was the last, whose parameters the network already has.
+    bool restored_best = false;
+    /// Epochs whose final parameters make up the weight average the network holds
+    /// (FitOptions::average_from); 0: no averaging took place.
+    int averaged_epochs = 0;
+    unsigned threads = 0;   ///< threads fit() ran on (FitOptions::threads after clamping)
+    /// mpi::fit: seconds this process spent exchanging gradients and figures with
+    /// the others (waiting for them included); 0 for fit().
+    double communication_seconds = 0;
+    /// Parallel tasks (batch chunks, gradient blocks) each of those threads ran:
+    /// shows that the work was spread, not only that the results agree.
+    std::vector<std::size_t> tasks_per_thread;
+};
+
+/// Where fit() is, passed to the per-batch callback.
+struct BatchProgress {
+    int epoch = 0, epochs = 0;  ///< 1-based epoch
+    Index batch = 0, batches = 0;  ///< 1-based batch within the epoch
+    Index samples = 0, samples_per_epoch = 0;  ///< seen so far in this epoch
+    double running_loss = 0.0;  ///< mean loss over the epoch so far
+    double seconds = 0.0;       ///< since the epoch began
+};
+
+/// Callbacks return true to go on, false to stop training after the current batch.
+struct FitCallbacks {
+    std::function<bool(const BatchProgress&)> on_batch;
+    std::function<bool(const EpochRecord&)> on_epoch;
+};
+
+}  // namespace scratchnet

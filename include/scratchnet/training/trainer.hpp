@@ -1,0 +1,440 @@
+#pragma once
+// The trainer: fit()'s epoch loop and its named steps (shuffle, batch gradient,
+// update, averaging, validation, early stopping), and the contract of the gradient
+// engine that turns each batch into a summed gradient.
+//
+// The trainer schedules; it computes nothing of the network's. Each batch goes
+// one way: Trainer::train_epoch -> engine.compute (chunks on threads or
+// processes: forward, loss, backward per chunk) -> engine.sum (chunk gradients
+// added in chunk order, each finished block handed to the optimizer) -> next batch.
+//
+// Over 400 lines: the epoch loop's steps (options check, sample split, rate
+// schedule, update, averaging, validation, early stopping, NaN diagnosis) each read
+// and write the one fit call's state; they are named member functions of one class.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
+#include "scratchnet/metrics.hpp"
+#include "scratchnet/optimizers/optimizer.hpp"
+#include "scratchnet/task.hpp"
+#include "scratchnet/detail/function_ref.hpp"
+#include "scratchnet/detail/monotonic_clock.hpp"
+#include "scratchnet/training/batch_gradient.hpp"
+#include "scratchnet/training/batch_source.hpp"
+#include "scratchnet/training/history.hpp"
+#include "scratchnet/training/options.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scratchnet {
+
+/// Thrown when training cannot go on (a loss that is NaN or infinite).
+class TrainingError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Gradient engine: what the trainer needs to turn a batch into the network's
+/// summed gradient. detail::BatchGradient (this process's threads) and
+/// mpi::DistributedGradient (several processes) meet it; the trainer calls
+/// nothing else of them.
+///   compute(net, batch, inputs, targets, pass) -> Result
+///       requires: inputs(begin, n, M) / targets(begin, n, M) fill M with samples
+///                 [begin, begin + n) of the batch; `pass` is the whole batch's.
+///       ensures:  the batch's forward and backward ran (in chunks whose split does
+///                 not depend on the thread or process count); Result holds the
+///                 loss summed over the batch, the correct judgements (task.hpp's
+///                 hits) and the first layer with a NaN or infinite output (-1:
+///                 none), equal on every participant. The parameters are untouched.
+///   sum(net, done)
+///       ensures:  net.gradients() = the gradient of the batch's mean loss;
+///                 done(begin, end) was called once for each block of parameters
+///                 as it was finished (the blocks cover the network once).
+///   for_each_block(done)      done(begin, end) over all parameters, in blocks.
+///   agree(answer) -> bool     the answer every participant acts on (a callback's
+///                             "go on"): one process keeps its own.
+///   agreed(f)                 runs f so that a failure in one participant is a
+///                             failure in all: one process just calls f.
+///   communication_seconds()   time spent exchanging with other participants.
+///   pool()                    the thread pool: size(), tasks_run(thread).
+template <class E, class Net>
+concept GradientEngine = requires(E& e, Net& net, Index n, bool answer, const Pass& pass,
+                                  typename E::Gather gather, typename E::Done done, detail::FunctionRef<void()> f) {
+    { e.compute(net, n, gather, gather, pass) } -> std::same_as<typename E::Result>;
+    { e.compute(net, n, gather, gather, pass).loss_sum } -> std::convertible_to<double>;
+    { e.compute(net, n, gather, gather, pass).correct } -> std::convertible_to<Index>;
+    { e.compute(net, n, gather, gather, pass).nonfinite_layer } -> std::convertible_to<int>;
+    e.sum(net, done);
+    e.for_each_block(done);
+    { e.agree(answer) } -> std::convertible_to<bool>;
+    e.agreed(f);
+    { e.communication_seconds() } -> std::convertible_to<double>;
+    { e.pool().size() } -> std::convertible_to<unsigned>;
+    { e.pool().tasks_run(0U) } -> std::convertible_to<std::size_t>;
+};
+
+namespace detail {
+
+struct NoValidation {};
+
+/// The random stream of training pass number `epoch` (Dropout's masks): apart
+/// from the shuffle's generator, and different for every epoch.
+inline std::uint64_t epoch_stream(std::uint64_t seed, int epoch) {
+    return mix64(mix64(seed ^ 0x5DEECE66DULL) + static_cast<std::uint64_t>(epoch));
+}
+
+template <class Opt>
+concept HasLearningRate = requires(Opt& o, float lr) {
+    { o.learning_rate() } -> std::convertible_to<double>;
+    o.set_learning_rate(lr);
+};
+
+/// One fit() call: the epoch loop and its named steps. Gradient, a GradientEngine,
+/// computes and sums each batch's gradient: BatchGradient on this process's
+/// threads, or mpi::DistributedGradient across processes.
+template <class Net, class Opt, class Inputs, class Targets, class Validation, class Gradient = BatchGradient<Net>>
+class Trainer {
+    using T = typename Net::Scalar;
+    static_assert(GradientEngine<Gradient, Net>,
+                  "scratchnet::detail::Trainer: the gradient engine does not meet the GradientEngine contract "
+                  "(scratchnet/training/trainer.hpp)");
+
+public:
+    /// `engine` comes first in the gradient engine's constructor, before the
+    /// options' threads, chunk size, NaN check and split.
+    template <class... Engine>
+    Trainer(Net& net, Opt& optimizer, const Inputs& X, const Targets& Y, const Validation& validation,
+            const FitOptions& options, const FitCallbacks& callbacks, Engine&&... engine)
+        : net_(net), optimizer_(optimizer), X_(X), Y_(Y), validation_(validation), o_(options), callbacks_(callbacks),
+          gradient_(std::forward<Engine>(engine)..., options.threads, options.chunk_size, options.check_finite,
+                    options.split == BatchSplit::by_rows) {
+        check_options();
+        split_samples();
+        const Index n = static_cast<Index>(order_.size());
+        batch_size_ = std::min(o_.batch_size, n);
+        batches_ = (o_.drop_last || n % batch_size_ == 0) ? n / batch_size_ : n / batch_size_ + 1;
+        if (batches_ == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
+        if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best) best_params_ = net_.parameters();
+        if (o_.average_from > 0 && o_.average_from <= o_.epochs) {  // sized now: epochs allocate nothing
+            average_.resize(Net::parameter_count);
+            training_params_.resize(Net::parameter_count);
+        }
+    }
+
+    History run() {
+        if constexpr (HasLearningRate<Opt>) base_rate_ = optimizer_.learning_rate();
+        // History's storage up front (training epochs then allocate nothing), but
+        // no reservation in proportion to a huge `epochs`.
+        history_.reserve(static_cast<std::size_t>(std::min(o_.epochs, 4096)));
+        {
+            // The optimizer is the caller's: leave its rate as it came, also when an
+            // error or a thread cancellation unwinds through here (a guard, not a
+            // catch and rethrow, which a cancellation's unwinding must not meet).
+            const RateRestorer restorer(*this);
+            for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+                EpochRecord record;
+                record.epoch = epoch;
+                set_rate(epoch, record);
+                resume_training_weights();
+                const bool go_on = train_epoch(epoch, record);
+                put_in_average(epoch);
+                validate(record);
+                history_.push_back(record);
+                const bool stop_early = early_stop(record);
+                const bool callback_goes_on = !callbacks_.on_epoch || callbacks_.on_epoch(record);
+                if (!agree(callback_goes_on && !stop_early) || !go_on) break;
+            }
+        }
+        restore_best();
+        history_.communication_seconds = gradient_.communication_seconds();
+        history_.threads = gradient_.pool().size();
+        for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
+        return std::move(history_);
+    }
+
+private:
+    struct RateRestorer {
+        explicit RateRestorer(Trainer& t) : trainer(t) {}
+        Trainer& trainer;
+        RateRestorer(const RateRestorer&) = delete;
+        RateRestorer& operator=(const RateRestorer&) = delete;
+        ~RateRestorer() { trainer.restore_rate(); }
+    };
+
+    void check_options() const {
+        check_data<Net>(X_, Y_, "scratchnet::fit");
+        if constexpr (has_validation_data)
+            check_data<Net>(validation_.inputs, validation_.targets, "scratchnet::fit (validation data)");
+        // Once, so that a NaN found later is known to come from training itself.
+        const auto theta = net_.parameters();
+        for (Index p = 0; p < theta.size(); ++p)
+            if (!std::isfinite(theta[p])) {
+                const std::size_t layer = Net::layer_of_parameter(p);
+                throw std::invalid_argument("scratchnet::fit: parameter " + std::to_string(p) + " (layer " +
+                                            std::to_string(layer) + ", " + Net::layer_name(layer) +
+                                            ") is NaN or infinite before training");
+            }
+        if (Net::task == Task::regression && o_.early_stopping.patience > 0 &&
+            o_.early_stopping.monitor == Monitor::validation_accuracy)
+            throw std::invalid_argument("scratchnet::fit: early stopping cannot watch the validation accuracy of a "
+                                        "regression network (it has none): use Monitor::validation_loss");
+        if (o_.batch_size <= 0)
+            throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
+                                        std::to_string(o_.batch_size));
+        if (o_.epochs < 0)
+            throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(o_.epochs));
+        if (!(o_.clip_norm >= 0) || !std::isfinite(o_.clip_norm))
+            throw std::invalid_argument("scratchnet::fit: clip_norm must be finite and >= 0 (0: off)");
+        if (!(o_.max_norm >= 0) || !std::isfinite(o_.max_norm))
+            throw std::invalid_argument("scratchnet::fit: max_norm must be finite and >= 0 (0: off)");
+        if (o_.validation_split < 0 || o_.validation_split >= sample_count(X_))
+            throw std::invalid_argument("scratchnet::fit: validation_split must leave training samples: " +
+                                        std::to_string(o_.validation_split) + " of " +
+                                        std::to_string(sample_count(X_)) + " samples");
+        if (o_.validation_split > 0 && has_validation_data)
+            throw std::invalid_argument("scratchnet::fit: validation data and validation_split both given; pass one");
+        if (!std::isfinite(o_.early_stopping.min_delta) || o_.early_stopping.min_delta < 0)
+            throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta must be finite and >= 0");
+        if (o_.early_stopping.patience < 0)
+            throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
+        if (o_.average_from < 0)
+            throw std::invalid_argument("scratchnet::fit: average_from must be >= 0 (0: off), got " +
+                                        std::to_string(o_.average_from));
+        if (o_.early_stopping.patience > 0 && !has_validation_data && o_.validation_split == 0)
+            throw std::invalid_argument("scratchnet::fit: early stopping watches validation figures: pass "
+                                        "ValidationData or set validation_split");
+        if (o_.schedule && !HasLearningRate<Opt>)
+            throw std::invalid_argument("scratchnet::fit: a schedule needs an optimizer with learning_rate() and "
+                                        "set_learning_rate(float)");
+    }
+
+    /// Training samples in order_, validation samples (if split off) in held_out_.
+    void split_samples() {
+        const Index n = sample_count(X_);
+        std::vector<Index> all(static_cast<std::size_t>(n));
+        std::iota(all.begin(), all.end(), Index{0});
+        if (o_.validation_seed && o_.validation_split > 0) {
+            Rng rng(*o_.validation_seed);
+            detail::shuffle(all.begin(), all.end(), rng);
+            std::sort(all.begin(), all.end() - o_.validation_split);  // training order as if unsplit
+            std::sort(all.end() - o_.validation_split, all.end());
+        }
+        const auto train = static_cast<std::size_t>(n - o_.validation_split);
+        held_out_.assign(all.begin() + static_cast<std::ptrdiff_t>(train), all.end());
+        all.resize(train);
+        order_ = std::move(all);
+    }
+
+    /// A callback's answer, the same on every process that trains (where several do).
+    bool agree(bool answer) { return gradient_.agree(answer); }
+
+    void set_rate(int epoch, EpochRecord& record) {
+        if constexpr (HasLearningRate<Opt>) {
+            if (o_.schedule) {
+                const double factor = o_.schedule(epoch);
+                if (!std::isfinite(factor) || factor < 0)
+                    throw std::invalid_argument("scratchnet::fit: the schedule gave factor " +
+                                                std::to_string(factor) + " for epoch " + std::to_string(epoch));
+                optimizer_.set_learning_rate(static_cast<float>(base_rate_ * factor));
+            }
+            record.learning_rate = static_cast<double>(optimizer_.learning_rate());
+        }
+    }
+
+    /// One pass over the training samples; false when a callback asked to stop.
+    bool train_epoch(int epoch, EpochRecord& record) {
+        if (o_.shuffle) detail::shuffle(order_.begin(), order_.end(), shuffle_rng_);
+        const double start = monotonic_seconds();
+        const Index n = static_cast<Index>(order_.size());
+        double loss_sum = 0.0;
+        Index correct = 0, seen = 0;
+        bool go_on = true;
+        for (Index b = 0; b < batches_ && go_on; ++b) {
+            const Index begin = b * batch_size_;
+            const Index m = std::min(batch_size_, n - begin);
+            const auto r = batch_gradient(epoch, begin, m);
+            if (r.nonfinite_layer >= 0 || !std::isfinite(r.loss_sum)) throw_nonfinite(r, epoch, b, begin, m);
+            step();  // only now, with the batch known to be finite, do the parameters move
+            loss_sum += static_cast<double>(r.loss_sum);
+            correct += r.correct;
+            seen += m;
+            if (callbacks_.on_batch)
+                go_on = agree(callbacks_.on_batch({epoch, o_.epochs, b + 1, batches_, seen, n,
+                                                   loss_sum / static_cast<double>(seen), monotonic_seconds() - start}));
+        }
+        record.seconds = monotonic_seconds() - start;
+        record.loss = loss_sum / static_cast<double>(seen);
+        constexpr auto judged = static_cast<double>(judgements_per_sample(Net::task, Net::output_size));
+        record.accuracy = Net::task == Task::regression
+                              ? std::numeric_limits<double>::quiet_NaN()
+                              : static_cast<double>(correct) / (judged * static_cast<double>(seen));
+        return go_on;
+    }
+
+    /// Forward and backward over the m samples at order_[begin...], in training mode.
+    typename Gradient::Result batch_gradient(int epoch, Index begin, Index m) {
+        const Index* idx = order_.data() + begin;
+        return gradient_.compute(
+            net_, m, [&](Index from, Index count, Matrix<T>& Xk) { gather_inputs(X_, idx + from, count, Xk); },
+            [&](Index from, Index count, Matrix<T>& Yk) {
+                gather_targets(Y_, idx + from, count, Net::output_size, Yk);
+            },
+            Pass::training(epoch_stream(o_.seed, epoch), begin));
+    }
+
+    /// Names the cause: a sample whose inputs or targets are not finite (looked for
+    /// only now, so finite data cost nothing), else the learning rate's likely part.
+    [[noreturn]] void throw_nonfinite(const typename Gradient::Result& r, int epoch, Index b, Index begin, Index m) {
+        gradient_.sum(net_, [](Index, Index) {});  // the whole gradient, for whoever inspects it
+        const std::string batch = " in epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
+                                  std::to_string(batches_);
+        const Index* idx = order_.data() + begin;
+        if (const Index k = first_nonfinite_sample(X_, idx, m); k >= 0)
+            throw TrainingError("scratchnet::fit: the inputs of sample " + std::to_string(k) +
+                                " hold NaN or infinity (found" + batch + "); clean the data");
+        if constexpr (!LabelData<Targets>) {
+            if (const Index k = first_nonfinite_sample(Y_, idx, m); k >= 0)
+                throw TrainingError("scratchnet::fit: the targets of sample " + std::to_string(k) +
+                                    " hold NaN or infinity (found" + batch + "); clean the data");
+        }
+        const std::string where = batch + " (the data are finite: try a smaller learning rate)";
+        if (r.nonfinite_layer >= 0)
+            throw TrainingError("scratchnet::fit: the output of layer " + std::to_string(r.nonfinite_layer) + " (" +
+                                Net::layer_name(static_cast<std::size_t>(r.nonfinite_layer)) +
+                                ") holds NaN or infinity" + where);
+        throw TrainingError("scratchnet::fit: the loss became " +
+                            std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") + where);
+    }
+
+    /// Sums the chunk gradients and moves the parameters: clipped, updated (in
+    /// ranges on the pool where the optimizer offers them), constrained. Where
+    /// several processes train, a failure in one is a failure in all.
+    void step() {
+        auto update = [&] { update_parameters(); };
+        gradient_.agreed(update);
+    }
+
+    void update_parameters() {
+        if (o_.clip_norm > 0) {
+            gradient_.sum(net_, [](Index, Index) {});
+            auto g = net_.gradients();
+            const double norm = std::sqrt(g.template cast<double>().squaredNorm());
+            if (norm > o_.clip_norm) g *= static_cast<T>(o_.clip_norm / norm);
+            if constexpr (RangeOptimizer<Opt, Net>) {
+                optimizer_.begin_step(net_);
+                gradient_.for_each_block([&](Index from, Index to) { optimizer_.update(net_, from, to); });
+            } else {
+                optimizer_.step(net_);
+            }
+        } else if constexpr (RangeOptimizer<Opt, Net>) {
+            optimizer_.begin_step(net_);
+            gradient_.sum(net_, [&](Index from, Index to) { optimizer_.update(net_, from, to); });
+        } else {
+            gradient_.sum(net_, [](Index, Index) {});
+            optimizer_.step(net_);
+        }
+        if (o_.max_norm > 0) net_.constrain_max_norm(static_cast<T>(o_.max_norm));
+    }
+
+    /// From average_from on: adds the epoch's parameters to the running mean and
+    /// puts the mean in the network, the weights training goes on from set aside.
+    void put_in_average(int epoch) {
+        if (o_.average_from <= 0 || epoch < o_.average_from) return;
+        auto theta = net_.parameters();
+        const int n = ++history_.averaged_epochs;
+        if (n == 1)
+            average_ = theta;
+        else
+            average_ += (theta - average_) / static_cast<T>(n);
+        training_params_ = theta;
+        theta = average_;
+    }
+
+    void resume_training_weights() {
+        if (history_.averaged_epochs > 0) net_.parameters() = training_params_;
+    }
+
+    void validate(EpochRecord& record) const {
+        std::optional<EvaluationOf<Net>> e;
+        if constexpr (has_validation_data)
+            e = evaluate_subset(net_, validation_.inputs, validation_.targets, {}, "scratchnet::fit (validation data)");
+        else if (!held_out_.empty())
+            e = evaluate_subset(net_, X_, Y_, Subset{held_out_.data(), static_cast<Index>(held_out_.size())},
+                                "scratchnet::fit (validation split)");
+        if (e) {
+            record.validation_loss = e->loss;
+            if constexpr (Net::task != Task::regression) record.validation_accuracy = e->accuracy;
+        }
+    }
+
+    /// Tracks the best epoch; true when patience has run out.
+    bool early_stop(const EpochRecord& record) {
+        const EarlyStopping& es = o_.early_stopping;
+        if (es.patience <= 0) return false;
+        const bool by_loss = es.monitor == Monitor::validation_loss;
+        const double value = by_loss ? *record.validation_loss : *record.validation_accuracy;
+        const bool better = history_.best_epoch == 0 ||
+                            (by_loss ? value < best_value_ - es.min_delta : value > best_value_ + es.min_delta);
+        if (better) {
+            history_.best_epoch = record.epoch;
+            best_value_ = value;
+            if (es.restore_best) best_params_ = net_.parameters();
+            return false;
+        }
+        if (record.epoch - history_.best_epoch < es.patience) return false;
+        history_.stopped_epoch = record.epoch;
+        return true;
+    }
+
+    void restore_rate() {
+        if constexpr (HasLearningRate<Opt>) {
+            if (o_.schedule) optimizer_.set_learning_rate(static_cast<float>(base_rate_));
+        }
+    }
+
+    void restore_best() {
+        const EarlyStopping& es = o_.early_stopping;
+        if (es.patience > 0 && es.restore_best && history_.best_epoch > 0 &&
+            history_.best_epoch != static_cast<int>(history_.size())) {
+            net_.parameters() = best_params_;
+            history_.restored_best = true;
+            // The best epoch's snapshot holds the average as it stood then.
+            history_.averaged_epochs = o_.average_from > 0 && history_.best_epoch >= o_.average_from
+                                           ? history_.best_epoch - o_.average_from + 1
+                                           : 0;
+        }
+    }
+
+    static constexpr bool has_validation_data = !std::is_same_v<Validation, NoValidation>;
+
+    Net& net_;
+    Opt& optimizer_;
+    const Inputs& X_;
+    const Targets& Y_;
+    const Validation& validation_;
+    const FitOptions& o_;
+    const FitCallbacks& callbacks_;
+    std::vector<Index> order_;     // training samples, shuffled each epoch
+    std::vector<Index> held_out_;  // validation_split's samples
+    Index batch_size_ = 0, batches_ = 0;
+    Rng shuffle_rng_{o_.seed};
+    double base_rate_ = 0.0;
+    double best_value_ = 0.0;
+    Vector<T> best_params_;
+    Vector<T> average_, training_params_;  // FitOptions::average_from
+    History history_;
+    Gradient gradient_;  // last: its pool's tasks use the members above
+};
+
+}  // namespace detail
+
+}  // namespace scratchnet
