@@ -18,6 +18,13 @@ double centred(const std::function<double(double)>& f, double z, double h = 1e-6
 const double points[] = {-7.5, -2.0, -0.3, 0.25, 1.0, 3.7};
 }  // namespace
 
+// The names CTest shows for the templated cases below, in place of "scratchnet::Sigmoid".
+TYPE_TO_STRING_AS("Sigmoid", sn::Sigmoid);
+TYPE_TO_STRING_AS("Tanh", sn::Tanh);
+TYPE_TO_STRING_AS("ReLU", sn::ReLU);
+TYPE_TO_STRING_AS("Softmax", sn::Softmax);
+TYPE_TO_STRING_AS("Identity", sn::Identity);
+
 TEST_CASE("sigmoid matches 1 / (1 + e^-z) and its derivative s (1 - s)") {
     for (double z : points) {
         CHECK(sn::sigmoid(z) == Approx(1.0 / (1.0 + std::exp(-z))).epsilon(1e-14));
@@ -28,7 +35,7 @@ TEST_CASE("sigmoid matches 1 / (1 + e^-z) and its derivative s (1 - s)") {
     CHECK(sn::sigmoid(0.0) == 0.5);
 }
 
-TEST_CASE("relu and its derivative") {
+TEST_CASE("relu matches max(0, z) and its derivative, 0 up to z = 0 and 1 above") {
     CHECK(sn::relu(-3.0) == 0.0);
     CHECK(sn::relu(2.5) == 2.5);
     CHECK(sn::relu_derivative(-0.1) == 0.0);
@@ -126,7 +133,7 @@ TEST_CASE_TEMPLATE("activation layers back-propagate the centred-difference Jaco
     }
 }
 
-TEST_CASE_TEMPLATE("ReLU's backward keeps dA exactly where a > 0 and writes +0 elsewhere, at every length", T, float,
+TEST_CASE_TEMPLATE("ReLU's backward keeps dA's bits where a > 0 and writes +0 elsewhere, at any length", T, float,
                    double) {
     // Lengths 1..40 take every mix of full SIMD packets, a half packet and single
     // entries; the values include a NaN, infinities and both zeros on both sides.
@@ -154,8 +161,7 @@ TEST_CASE_TEMPLATE("ReLU's backward keeps dA exactly where a > 0 and writes +0 e
     }
 }
 
-TEST_CASE_TEMPLATE("LeakyReLU's forward and backward scale exactly the entries with a <= 0, at every length", T, float,
-                   double) {
+TEST_CASE_TEMPLATE("LeakyReLU's forward and backward scale exactly where z <= 0, at any length", T, float, double) {
     const T slope = T(sn::LeakyReLU::slope);
     for (Eigen::Index n = 1; n <= 40; ++n) {
         sn::Matrix<T> Z(n, 1), G(n, 1);

@@ -1,10 +1,19 @@
 // Concurrency: a trained const network is safe to share between threads, each
-// with its own workspace; parallel training is deterministic. CI runs these
-// under ThreadSanitizer as well.
+// with its own workspace; fit() runs on the threads it reports, spreads its work
+// and its updates over them, and lets go of a cancelled caller's stack; the pool
+// spins only while it has the processors to itself. CI runs these under
+// ThreadSanitizer as well.
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "support/fixtures.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <pthread.h>
+#include <set>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace sn = scratchnet;
@@ -21,6 +30,8 @@ Net trained() {
     sn::fit(net, sgd, X, y, {.epochs = 3, .batch_size = 32, .seed = 1, .threads = 2, .chunk_size = 16});
     return net;
 }
+
+unsigned hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 }  // namespace
 
 TEST_CASE("predict from 4 threads on one const network equals the serial result") {
@@ -74,4 +85,139 @@ TEST_CASE("the thread pool runs every task exactly once and rethrows a task's ex
     CHECK_THROWS_WITH_AS(pool.run(8, failing), "task 4 failed", std::runtime_error);
     pool.run(hits.size(), task);  // still usable afterwards
     CHECK(hits[0] == 21);
+}
+
+TEST_CASE("fit uses every processor by default and clamps larger requests, with the same results") {
+    CHECK(sn::FitOptions{}.threads == 0);
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(256, X, y);
+    fixtures::ThreeClassNet a(7), b(7), c(7);
+    sn::SGD s1(0.1f), s2(0.1f), s3(0.1f);
+    const sn::History ha = sn::fit(a, s1, X, y, {.epochs = 2, .batch_size = 128, .seed = 1, .chunk_size = 32});
+    const sn::History hb =
+        sn::fit(b, s2, X, y, {.epochs = 2, .batch_size = 128, .seed = 1, .threads = 1000, .chunk_size = 32});
+    const sn::History hc =
+        sn::fit(c, s3, X, y, {.epochs = 2, .batch_size = 128, .seed = 1, .threads = 1, .chunk_size = 32});
+    CHECK(ha.threads == hardware_threads());
+    CHECK(hb.threads == hardware_threads());
+    CHECK(hc.threads == 1);
+    CHECK(a.parameters() == b.parameters());
+    CHECK(a.parameters() == c.parameters());
+}
+
+TEST_CASE("fit with 2 threads runs chunks on both") {
+    if (hardware_threads() < 2) return;  // clamped to 1 on a one-processor machine
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(512, X, y);
+    fixtures::ThreeClassNet net(1);
+    sn::SGD sgd(0.1f);
+    const sn::History h = sn::fit(net, sgd, X, y, {.epochs = 2, .batch_size = 256, .threads = 2, .chunk_size = 32});
+    REQUIRE(h.tasks_per_thread.size() == 2);
+    CHECK(h.tasks_per_thread[0] > 0);
+    CHECK(h.tasks_per_thread[1] > 0);
+}
+
+namespace {
+// An SGD that records how fit() updates: in ranges, and on which threads.
+class RecordingSgd {
+public:
+    using range_update = RecordingSgd;
+    template <class Net>
+    void step(Net& net) {
+        ++whole_steps;
+        begin_step(net);
+        update(net, 0, Net::parameter_count);
+    }
+    template <class Net>
+    void begin_step(Net&) {}
+    template <class Net>
+    void update(Net& net, Eigen::Index begin, Eigen::Index end) {
+        net.parameters().segment(begin, end - begin) -= 0.1f * net.gradients().segment(begin, end - begin);
+        const std::lock_guard lock(mutex);
+        ++ranges;
+        threads.insert(std::this_thread::get_id());
+    }
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+    long ranges = 0, whole_steps = 0;
+};
+}  // namespace
+
+TEST_CASE("fit's update runs in ranges on the pool, not as a serial step") {
+    using Wide = sn::Network<sn::Dense<64, 256>, sn::ReLU, sn::Dense<256, 3>, sn::Softmax, sn::CrossEntropy>;
+    Wide net(1);
+    sn::Rng rng(3);
+    sn::Matrix<float> X(64, 256);
+    for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(sn::detail::uniform01(rng));
+    sn::Labels y(256);
+    for (Eigen::Index j = 0; j < 256; ++j) y[j] = static_cast<int>(j % 3);
+    RecordingSgd opt;
+    sn::fit(net, opt, X, y, {.epochs = 1, .batch_size = 128, .threads = 2, .chunk_size = 32});
+    CHECK(opt.whole_steps == 0);
+    CHECK(opt.ranges >= 2 * 2);  // 17,155 parameters: three blocks per step, two steps
+    if (hardware_threads() >= 2) CHECK(opt.threads.size() == 2);
+}
+
+namespace {
+// A layer whose forward sleeps on pool workers, so that the calling thread waits
+// for them inside the pool while it is cancelled.
+struct SlowOnWorkers {
+    static constexpr Eigen::Index inputs = 0, outputs = 0, parameter_count = 0;
+    static constexpr bool elementwise = true;
+    static const char* name() { return "SlowOnWorkers"; }
+    static inline pthread_t caller{};
+    template <class T>
+    static void forward(sn::Matrix<T>&) {
+        if (!pthread_equal(pthread_self(), caller)) usleep(2000);
+    }
+    template <class T>
+    static void backward(const sn::Matrix<T>&, sn::Matrix<T>&) {}
+};
+
+void* fit_forever(void*) {
+    SlowOnWorkers::caller = pthread_self();
+    using Slow = sn::Network<sn::Dense<4, 16>, SlowOnWorkers, sn::ReLU, sn::Dense<16, 3>, sn::Softmax, sn::CrossEntropy>;
+    Slow net(1);
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(256, X, y);
+    sn::SGD sgd(0.01f);
+    sn::FitCallbacks callbacks;
+    callbacks.on_batch = [](const sn::BatchProgress&) {
+        pthread_testcancel();  // where this program lets a cancellation act
+        return true;
+    };
+    sn::fit(net, sgd, X, y, {.epochs = 1000000, .batch_size = 256, .threads = 2, .chunk_size = 32}, callbacks);
+    return nullptr;
+}
+}  // namespace
+
+TEST_CASE("a thread cancelled inside fit() unwinds only after the workers let go of its stack") {
+    if (hardware_threads() < 2) return;
+    for (int round = 0; round < 5; ++round) {
+        pthread_t t{};
+        REQUIRE(pthread_create(&t, nullptr, fit_forever, nullptr) == 0);
+        usleep(20000 + 3000 * static_cast<unsigned>(round));
+        REQUIRE(pthread_cancel(t) == 0);
+        void* result = nullptr;
+        REQUIRE(pthread_join(t, &result) == 0);
+        CHECK(result == PTHREAD_CANCELED);
+    }
+}
+
+TEST_CASE("a pool spins only while the threads of all pools fit on the processors") {
+    const unsigned cores = hardware_threads();
+    {
+        const sn::detail::ThreadPool one(1);
+        CHECK(sn::detail::ThreadPool::may_spin());
+        const sn::detail::ThreadPool all(0);  // one per processor: now one more than the cores
+        CHECK(all.size() == cores);
+        CHECK_FALSE(sn::detail::ThreadPool::may_spin());
+    }
+    CHECK(sn::detail::ThreadPool::may_spin());
+    const sn::detail::ThreadPool many(3 * cores, false);  // unclamped, as a test may ask
+    CHECK(many.size() == 3 * cores);
+    CHECK_FALSE(sn::detail::ThreadPool::may_spin());
 }

@@ -252,7 +252,7 @@ TEST_CASE("rows split into even and odd entries and joined again, for every leng
     }
 }
 
-TEST_CASE("MaxPool2D and AvgPool2D against a hand computation, forward and backward") {
+TEST_CASE("MaxPool2D and AvgPool2D match a hand computation, forward and backward") {
     // One channel, 4 x 4, windows 2 x 2 by 2:
     //   1 5 | 2 0        max: 5 3     mean: 2.5  1.25
     //   3 1 | 3 0             9 8           6.5  5
@@ -364,7 +364,7 @@ TEST_CASE("gradient_check passes on small conv nets for each stride, padding and
     check_gradients<WinogradNet>(6);
 }
 
-TEST_CASE("gradient_check watches MaxPool2D's choices: a difference across two maxima is not taken for a derivative") {
+TEST_CASE("gradient_check rechecks with a smaller step where a step would move MaxPool2D's choice") {
     // A 2 x 2 kernel of 1 0 / 0 0 passes each window's top-left input, so the pool
     // sees 0.3, 0.3001, -1, -1 and picks the second. A step of 1e-3 on the kernel's
     // top-right weight adds 0.3001 h to the first and -h to the second: the maximum

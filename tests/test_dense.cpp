@@ -43,7 +43,7 @@ TEST_CASE("weights and bias are views into the flat parameter buffer, W column-m
     CHECK(theta[12] == -1);
 }
 
-TEST_CASE("He initialisation before ReLU, Glorot otherwise, zero biases") {
+TEST_CASE("Dense draws He weights before ReLU, Glorot otherwise, and zero biases") {
     using Net = sn::Network<sn::Dense<400, 300>, sn::ReLU, sn::Dense<300, 200>, sn::Tanh, sn::Dense<200, 10>,
                             sn::Softmax, sn::CrossEntropy>;
     const Net net(3);

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "support/fixtures.hpp"
+
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -14,16 +16,9 @@ using doctest::Approx;
 namespace {
 using Net = sn::Network<sn::Dense<2, 16>, sn::Tanh, sn::Dense<16, 2>, sn::Softmax, sn::CrossEntropy>;
 
-// Two Gaussian-ish blobs from a fixed generator: class c around (2c - 1, 0).
+// Two overlapping blobs: class c around (2c - 1, 0).
 void blobs(Eigen::Index n, sn::Matrix<float>& X, sn::Labels& y) {
-    sn::Rng rng(17);
-    X.resize(2, n);
-    y.resize(n);
-    for (Eigen::Index j = 0; j < n; ++j) {
-        y[j] = static_cast<int>(j % 2);
-        X(0, j) = static_cast<float>(2 * y[j] - 1 + 0.7 * sn::detail::normal(rng));
-        X(1, j) = static_cast<float>(0.7 * sn::detail::normal(rng));
-    }
+    fixtures::two_blobs(n, {.centre_0 = {-1, 0}, .centre_1 = {1, 0}, .sigma = 0.7, .seed = 17}, X, y);
 }
 }  // namespace
 
@@ -171,7 +166,7 @@ TEST_CASE("validation_split trains on the rest and validates on the split, witho
     CHECK_THROWS_AS(sn::fit(drawn, s3, X, y, o), std::invalid_argument);
 }
 
-TEST_CASE("early stopping: stops after `patience` epochs without improvement and restores the best epoch") {
+TEST_CASE("early stopping stops after `patience` epochs without improvement and restores the best epoch") {
     sn::Matrix<float> X;
     sn::Labels y;
     blobs(200, X, y);
@@ -238,7 +233,7 @@ TEST_CASE("a schedule's rate is put back also when fit stops with an error") {
     CHECK(sgd.learning_rate() == 0.5f);
 }
 
-TEST_CASE("average_from: the network ends with the mean of the epochs' weights, and training is not disturbed") {
+TEST_CASE("average_from ends with the mean of the epochs' weights and leaves training undisturbed") {
     sn::Matrix<float> X;
     sn::Labels y;
     blobs(96, X, y);
@@ -315,7 +310,7 @@ TEST_CASE("average_from: the network ends with the mean of the epochs' weights, 
                          "scratchnet::fit: average_from must be >= 0 (0: off), got -1", std::invalid_argument);
 }
 
-TEST_CASE("average_from with early stopping: the best epoch's weights as they stood, averaged or not") {
+TEST_CASE("average_from with early stopping restores the best epoch's weights as they stood") {
     sn::Matrix<float> X;
     sn::Labels y;
     blobs(200, X, y);

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "support/fixtures.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -41,7 +43,7 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 namespace sn = scratchnet;
 
 namespace {
-using Course = sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
+using fixtures::Course;
 
 // While alive: Eigen allocations abort, other allocations are counted, and the
 // destructor checks that there were none.
@@ -148,7 +150,7 @@ TEST_CASE("fit allocates nothing in the epochs after its first, uneven last batc
     fit_allocates_nothing_after_epoch_one<Course>([] { return sn::SGD{0.05f}; });
 }
 
-TEST_CASE("fit with Dropout, RMSprop or AdamW, a schedule, clipping and max-norm allocates nothing after epoch 1") {
+TEST_CASE("fit allocates nothing after epoch 1 with Dropout, RMSprop or AdamW, a schedule, norm limits") {
     fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::RMSprop{1e-3f}; });
     fit_allocates_nothing_after_epoch_one<CourseDropout>([] { return sn::AdamW{1e-3f}; });
 }

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
+#include "support/fixtures.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -59,7 +61,7 @@ TEST_CASE("each optimizer lowers the loss of a convex problem by orders of magni
     CHECK(loss_after(adam, 300) < 1e-3);
 }
 
-TEST_CASE("SGD step by hand, with and without weight decay") {
+TEST_CASE("SGD's step matches a hand computation, with and without weight decay") {
     const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
     const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
     sn::SGD plain{0.5f};
@@ -70,7 +72,7 @@ TEST_CASE("SGD step by hand, with and without weight decay") {
     CHECK(close(one_step(decayed, theta, g), Eigen::Vector4d(0.9, -2.0, 0.675, -0.5)));
 }
 
-TEST_CASE("Momentum: two steps by hand, classical and Nesterov") {
+TEST_CASE("Momentum's two steps match a hand computation, classical and Nesterov") {
     const Eigen::VectorXd theta = Eigen::Vector4d(1, -2, 0.5, 0);
     const Eigen::VectorXd g = Eigen::Vector4d(0.1, 0.2, -0.4, 1);
     sn::Momentum classical{0.1f, 0.5f};
@@ -140,7 +142,7 @@ TEST_CASE("begin_step plus update over any ranges equals step, for every optimiz
     check([] { return sn::Adam{sn::AdamOptions{.learning_rate = 0.01f, .weight_decay = 0.001f}}; });
 }
 
-TEST_CASE("Adadelta: three steps by hand, Zeiler's defaults, the update in ranges equals step()") {
+TEST_CASE("Adadelta's three steps match a hand computation and its ranges; Zeiler's defaults") {
     const sn::Adadelta defaults;
     CHECK(defaults.options().learning_rate == 1.0f);
     CHECK(defaults.options().rho == 0.95f);
@@ -180,7 +182,7 @@ TEST_CASE("Adadelta: three steps by hand, Zeiler's defaults, the update in range
     CHECK_THROWS_AS(sn::Adadelta(-1.0f), std::invalid_argument);
 }
 
-TEST_CASE("RMSprop: two steps by hand, with and without momentum, and Keras' defaults") {
+TEST_CASE("RMSprop's two steps match a hand computation, with and without momentum; Keras' defaults") {
     const sn::RMSprop defaults;
     CHECK(defaults.options().learning_rate == 1e-3f);
     CHECK(defaults.options().rho == 0.9f);
@@ -216,7 +218,7 @@ TEST_CASE("RMSprop: two steps by hand, with and without momentum, and Keras' def
     CHECK(loss_after(rms, 300) < 1e-3);
 }
 
-TEST_CASE("AdamW: the decay is decoupled from the moments (by hand), unlike Adam's L2") {
+TEST_CASE("AdamW decouples its decay from the moments (by hand), unlike Adam's L2") {
     const Eigen::VectorXd theta0 = (Eigen::VectorXd(4) << 1.0, -2.0, 0.5, 3.0).finished();
     const Eigen::VectorXd g = (Eigen::VectorXd(4) << 0.4, -0.1, 2.0, 0.0).finished();
     const double lr = 0.01, wd = 0.1, eps = 1e-8;
@@ -235,4 +237,34 @@ TEST_CASE("AdamW: the decay is decoupled from the moments (by hand), unlike Adam
     CHECK(sn::AdamW{}.options().weight_decay == 0.01f);
     sn::AdamW trains{0.05f, 0.0f};
     CHECK(loss_after(trains, 300) < 1e-3);
+}
+
+TEST_CASE("an optimizer refuses to carry one network's state to another; momentum must stay below 1") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(16, X, y);
+    fixtures::ThreeClassNet a(1), b(2);
+    sn::Adam adam(0.01f);
+    sn::train_step(a, adam, X, y);
+    CHECK_THROWS_WITH_AS(sn::train_step(b, adam, X, y), doctest::Contains("state of another network"),
+                         std::logic_error);
+    fixtures::ThreeClassNet copy = a;  // a copy is another network too
+    CHECK_THROWS_AS(sn::train_step(copy, adam, X, y), std::logic_error);
+    adam.reset();
+    fixtures::ThreeClassNet fresh(2);
+    sn::Adam new_adam(0.01f);
+    sn::train_step(b, adam, X, y);  // after reset(): as a new optimizer would
+    sn::train_step(fresh, new_adam, X, y);
+    CHECK(b.parameters() == fresh.parameters());
+
+    sn::Momentum momentum(0.1f);
+    sn::train_step(a, momentum, X, y);
+    CHECK_THROWS_AS(sn::train_step(b, momentum, X, y), std::logic_error);
+    sn::RMSprop rms;
+    sn::train_step(a, rms, X, y);
+    CHECK_THROWS_AS(sn::fit(b, rms, X, y), std::logic_error);
+
+    CHECK_THROWS_WITH_AS(sn::Momentum(0.1f, 1.0f), doctest::Contains("momentum must lie in [0, 1)"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(sn::Momentum(0.1f, 1.5f), std::invalid_argument);
 }
