@@ -167,6 +167,43 @@ int main(int argc, char** argv) {
                     sn::mpi::fit(session, net, sgd, X, y, other);
                 },
                 "rank(s) 1 differ from rank 0's: every process must train alike", "different options");
+            // Every field of FitOptions but `threads` is compared (through its field list):
+            // each one changed on rank 1 alone is refused.
+            const std::vector<std::pair<const char*, std::function<void(sn::FitOptions&)>>> changes = {
+                {"epochs", [](sn::FitOptions& o) { o.epochs = 3; }},
+                {"batch_size", [](sn::FitOptions& o) { o.batch_size = 64; }},
+                {"shuffle", [](sn::FitOptions& o) { o.shuffle = false; }},
+                {"drop_last", [](sn::FitOptions& o) { o.drop_last = true; }},
+                {"chunk_size", [](sn::FitOptions& o) { o.chunk_size = 16; }},
+                {"check_finite", [](sn::FitOptions& o) { o.check_finite = false; }},
+                {"split", [](sn::FitOptions& o) { o.split = sn::BatchSplit::by_samples; }},
+                {"schedule", [](sn::FitOptions& o) { o.schedule = [](int) { return 1.0; }; }},
+                {"clip_norm", [](sn::FitOptions& o) { o.clip_norm = 1.0; }},
+                {"max_norm", [](sn::FitOptions& o) { o.max_norm = 3.0; }},
+                {"validation_split", [](sn::FitOptions& o) { o.validation_split = 10; }},
+                {"validation_seed", [](sn::FitOptions& o) { o.validation_seed = 1; }},
+                {"early_stopping.restore_best", [](sn::FitOptions& o) { o.early_stopping.restore_best = false; }},
+                {"early_stopping.min_delta", [](sn::FitOptions& o) { o.early_stopping.min_delta = 0.5; }},
+                {"average_from", [](sn::FitOptions& o) { o.average_from = 2; }},
+            };
+            for (const auto& [field, change] : changes) {
+                sn::FitOptions changed = base;
+                if (session.rank() == 1) change(changed);
+                expect_throw<sn::mpi::Error>(
+                    [&] {
+                        Wide net(1);
+                        sn::SGD sgd{0.1f};
+                        sn::mpi::fit(session, net, sgd, X, y, changed);
+                    },
+                    "every process must train alike", std::string("a different FitOptions::") + field);
+            }
+            {  // threads change no result: they may differ
+                sn::FitOptions more = base;
+                more.threads = session.rank() == 1 ? 2 : 1;
+                Wide net(1);
+                sn::SGD sgd{0.1f};
+                sn::mpi::fit(session, net, sgd, X, y, more);
+            }
             expect_throw<sn::mpi::Error>(
                 [&] {
                     Wide net(1);
