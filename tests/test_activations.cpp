@@ -1,5 +1,5 @@
 #include <doctest/doctest.h>
-#include <scratchnet/activations.hpp>
+#include <scratchnet/layers/activations.hpp>
 
 #include <cfenv>
 #include <cmath>

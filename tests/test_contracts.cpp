@@ -241,7 +241,7 @@ TEST_CASE("a user's output layer that declares gives_probabilities may feed Bina
     CHECK(sn::accuracy(net, X, y) > 0.95);
 }
 
-TEST_CASE("a user's layer that offers the row split is split by rows, with the same bits for any thread count") {
+TEST_CASE("a user's layer that offers the row split is split by rows, same bits for any thread count") {
     using Net = sn::Network<user::Diagonal<16>, sn::Tanh, sn::Dense<16, 3>, sn::Softmax, sn::CrossEntropy>;
     static_assert(sn::detail::BatchGradient<Net>::kCanSplitRows);
     static_assert(sn::RowSplitLayer<user::DiagonalLayer<16, float>, float>);
@@ -273,7 +273,7 @@ TEST_CASE("a user's layer that offers the row split is split by rows, with the s
     CHECK((one - by_samples).cwiseAbs().maxCoeff() < 1e-4f);
 }
 
-TEST_CASE("a user's optimizer on the shared skeleton steps as begin_step then one update, and fit uses its ranges") {
+TEST_CASE("a user's optimizer on the shared skeleton: step is begin_step, update; fit uses its ranges") {
     using Net = sn::BasicNetwork<double, sn::Dense<3, 2>, sn::Identity, sn::MeanSquaredError>;
     Net net(2);
     Eigen::MatrixXd X(3, 2), Y(2, 2);

@@ -3,10 +3,10 @@
 // built twice: into the portable suite (Eigen's kernel) and, on machines with
 // AVX-512, into the native suite (scratchnet's own kernel), so both paths are held
 // to the same reference. On AVX2 machines the native suite also holds the unpacked
-// products of Winograd's layers (detail/unpacked_gemm.hpp) to it.
+// products of Winograd's layers (kernels/unpacked_gemm.hpp) to it.
 #include <doctest/doctest.h>
-#include <scratchnet/detail/gemm.hpp>
-#include <scratchnet/detail/unpacked_gemm.hpp>
+#include <scratchnet/kernels/gemm.hpp>
+#include <scratchnet/kernels/unpacked_gemm.hpp>
 
 #if defined(__AVX512F__) && !defined(SCRATCHNET_HAVE_AVX512_GEMM)
 #error "AVX-512 is enabled but scratchnet's AVX-512 kernel is not compiled in"
