@@ -9,7 +9,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sn = scratchnet;
@@ -41,11 +43,56 @@ inline double time_median(int reps, const std::function<void()>& f) {
     return median(t);
 }
 
+/// `s` in single quotes, for a POSIX shell.
+inline std::string shell_quote(const std::string& s) {
+    std::string quoted = "'";
+    for (const char c : s) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
 struct Row {
     std::string name;
     double value;
     std::string unit;
 };
+
+/// The value of the row called `name`, or of one called `name (...)` (the CNNs'
+/// epoch rows say what they were timed on); none when the run did not measure it.
+inline std::optional<double> find_row(const std::vector<Row>& rows, const std::string& name) {
+    for (const auto& r : rows)
+        if (r.name == name || r.name.starts_with(name + " (")) return r.value;
+    return std::nullopt;
+}
+
+/// scratchnet's epoch time of a network on 1 or 2 threads (the dense suite's rows
+/// say "scratchnet", the CNN suite's say what they were timed on).
+inline std::optional<double> scratchnet_epoch(const std::vector<Row>& rows, const std::string& label, int threads) {
+    const std::string t = threads == 1 ? "1 thread" : "2 threads";
+    if (const std::optional<double> v = find_row(rows, label + ": epoch, scratchnet, " + t)) return v;
+    return find_row(rows, label + ": epoch, " + t);
+}
+
+/// The networks of the README's table, by the label that opens their rows (also
+/// benchmark_pytorch.py's name for them); the training samples their epochs are
+/// timed on before scaling to 60,000 (a whole epoch of mnist_cnn takes most of a
+/// minute here), which the PyTorch run times too; and whether the dense suite
+/// times a hand-written loop of them.
+struct TableNetwork {
+    const char* label;
+    const char* title;
+    sn::Index samples;
+    bool hand_written;
+};
+inline constexpr sn::Index kTrainSamples = 60000;
+inline constexpr TableNetwork kTableNetworks[] = {{"784-128-10", "784-128-10 (the course's)", kTrainSamples, true},
+                                                  {"784-512-256-10", "784-512-256-10", kTrainSamples, true},
+                                                  {"lenet", "LeNet-5", kTrainSamples, false},
+                                                  {"mnist_cnn", "Keras' mnist_cnn", 7680, false}};
+inline constexpr sn::Index table_samples(std::string_view label) {
+    for (const auto& n : kTableNetworks)
+        if (label == n.label) return n.samples;
+    return kTrainSamples;
+}
 
 /// The training data every suite runs on, and where it came from ("MNIST <dir>",
 /// or "synthetic data (<why>)").
@@ -81,7 +128,36 @@ void gemm_shares(const GemmRates& rates, std::vector<Row>& rows);
 /// compile_times.cpp: the compiler's CPU time on scratchnet.hpp, Eigen and the mnist example.
 void compile_times(std::vector<Row>& rows);
 
+/// pytorch.cpp, with --pytorch: how to run examples/benchmark_pytorch.py.
+struct PytorchRun {
+    fs::path script;
+    std::string python;  ///< the interpreter; empty: python3, then /usr/bin/python3
+    fs::path data_dir;
+    bool synthetic;      ///< the suites ran on synthetic data: so does the script
+    int reps;
+};
+/// What the PyTorch run found: whether it measured anything, and a sentence for
+/// the table's caption (its version, or why there are no PyTorch figures).
+struct Pytorch {
+    bool measured;
+    std::string about;
+};
+/// pytorch.cpp: times the table's networks in PyTorch with the script, and adds
+/// its epoch rows and scratchnet's ratio to them. Never fails: a missing python3,
+/// torch or script is said in `about`.
+Pytorch pytorch(const PytorchRun& run, std::vector<Row>& rows);
+
 /// report.cpp: prints the rows and writes them to out/benchmark.csv and out/benchmark.json.
 void report(const std::vector<Row>& rows, const std::string& source, int reps, const fs::path& out);
+
+/// markdown.cpp, with --markdown: what the table's caption says about the run.
+struct RunInfo {
+    std::string command;  ///< the command line, as typed
+    std::string source;   ///< Data::source
+    int reps;
+    std::string pytorch;  ///< Pytorch::about
+};
+/// markdown.cpp: the README's performance table, from this run's rows alone.
+void markdown(const std::vector<Row>& rows, const RunInfo& run);
 
 }  // namespace bench

@@ -7,10 +7,10 @@ namespace bench {
 namespace {
 
 // Convolutional networks: epoch time with Adam at batch 128 on 1 and 2 threads,
-// measured in turn after a warm-up, over the first `samples` training images and
-// scaled to 60,000 (a whole epoch of mnist_cnn takes most of a minute here); the
-// GFLOP/s of the products the network runs (for mnist_cnn's second convolution,
-// Winograd's; its first, with one input channel, runs im2col).
+// measured in turn after a warm-up, over the first `samples` training images
+// (kTableNetworks says how many) and scaled to 60,000; the GFLOP/s of the products
+// the network runs (for mnist_cnn's second convolution, Winograd's; its first, with
+// one input channel, runs im2col).
 template <class Net>
 void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, const sn::MnistSet<sn::ByteMatrix>& data,
                int reps, std::vector<Row>& rows) {
@@ -48,10 +48,10 @@ void cnn_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<
                                  sn::Dropout<0.5>, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
     bench_cnn<LeNet>("lenet", conv_flops(1, 6, 5, 28, 28, true) + conv_flops(6, 16, 5, 10, 10, false) +
                                    dense_flops(400, 120) + dense_flops(120, 84) + dense_flops(84, 10),
-                     60000, data, reps, rows);
+                     table_samples("lenet"), data, reps, rows);
     bench_cnn<MnistCnn>("mnist_cnn", conv_flops(1, 32, 3, 26, 26, true) + mnist_cnn_conv2_flops() +
                                          dense_flops(9216, 128) + dense_flops(128, 10),
-                        7680, data, reps, rows);
+                        table_samples("mnist_cnn"), data, reps, rows);
 }
 
 }  // namespace bench

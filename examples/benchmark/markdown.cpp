@@ -1,0 +1,162 @@
+// The README's performance table, printed by --markdown at the end of a run,
+// ready to paste: the command that produced it, the machine and its GEMM rate in
+// this run, a caption, and one line per network of kTableNetworks. Every figure
+// is one of this run's rows; one the run did not measure reads "n/a".
+#include "benchmark/benchmark.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <thread>
+
+namespace bench {
+namespace {
+
+std::string format(const char* spec, double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, spec, v);
+    return buffer;
+}
+
+/// Three significant digits: 0.658 s, 2.95 s, 73.0 s; whole seconds from 100 on.
+std::string seconds(std::optional<double> s) {
+    if (!s) return "n/a";
+    return (*s >= 100 ? format("%.0f", *s) : format("%#.3g", *s)) + " s";
+}
+
+/// 60000 -> "60,000".
+std::string thousands(sn::Index n) {
+    const std::string digits = std::to_string(n);
+    std::string s;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+        s += digits[i];
+    }
+    return s;
+}
+
+std::string ratio(std::optional<double> r) { return r ? format("%.2f", *r) : "n/a"; }
+
+std::string trim(const std::string& s) {
+    const auto begin = s.find_first_not_of(" \t\"");
+    const auto end = s.find_last_not_of(" \t\"");
+    return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
+}
+
+/// "AMD EPYC, 2 cores", from /proc/cpuinfo where there is one.
+std::string cpu() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string model, physical;
+    std::set<std::string> cores;  // "physical id/core id"
+    unsigned logical = 0;
+    for (std::string line; std::getline(in, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        const std::string key = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+        if (key == "processor") ++logical;
+        else if (key == "model name" && model.empty()) model = value;
+        else if (key == "physical id") physical = value;
+        else if (key == "core id") cores.insert(physical + "/" + value);
+    }
+    if (logical == 0) logical = std::thread::hardware_concurrency();
+    if (model.empty()) model = "CPU model unknown";
+    if (!cores.empty() && cores.size() != logical)
+        return model + ", " + std::to_string(cores.size()) + " cores (" + std::to_string(logical) + " hardware threads)";
+    return model + ", " + std::to_string(logical) + " cores";
+}
+
+/// The instruction set the GEMM under every layer runs on (kernels/gemm.hpp:
+/// scratchnet's own kernel where AVX-512F is enabled, Eigen's otherwise).
+std::string kernel_isa() {
+#if defined(SCRATCHNET_HAVE_AVX512_GEMM)
+    return "AVX-512 (scratchnet's GEMM kernel)";
+#elif defined(__AVX2__) && defined(__FMA__)
+    return "AVX2 and FMA, no AVX-512 (Eigen's GEMM kernel)";
+#else
+    return std::string(Eigen::SimdInstructionSetsInUse()) + " (Eigen's GEMM kernel)";
+#endif
+}
+
+std::string operating_system() {
+    std::ifstream in("/etc/os-release");
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("PRETTY_NAME=")) return trim(line.substr(12));
+    return "";
+}
+
+std::string compiler() {
+#if defined(__clang__)
+    return trim("clang++ " __clang_version__);
+#elif defined(__GNUC__)
+    return "g++ " __VERSION__;
+#else
+    return "an unknown compiler";
+#endif
+}
+
+std::string today() {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char buffer[16];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &local);
+    return buffer;
+}
+
+/// The machine's GEMM rate in this run: the faster of the two kernels' rows.
+std::optional<double> gemm_rate(const std::vector<Row>& rows, int threads) {
+    const std::string t = threads == 1 ? ", 1 thread" : ", 2 threads";
+    const std::optional<double> eigen = find_row(rows, "machine: Eigen float GEMM 1536^3" + t);
+    const std::optional<double> own = find_row(rows, "machine: scratchnet's GEMM kernel 1536^3" + t);
+    if (eigen && own) return std::max(*eigen, *own);
+    return eigen ? eigen : own;
+}
+
+}  // namespace
+
+void markdown(const std::vector<Row>& rows, const RunInfo& run) {
+    std::ostream& out = std::cout;
+    out << "\nMeasured on " << today() << " by `" << run.command << "`.\n\n";
+
+    out << "Machine: " << cpu() << ", kernels on " << kernel_isa();
+    if (const std::string os = operating_system(); !os.empty()) out << "; " << os;
+    out << ", " << compiler() << ", `" << trim(SCRATCHNET_BENCH_FLAGS) << "`. ";
+    const std::optional<double> g1 = gemm_rate(rows, 1), g2 = gemm_rate(rows, 2);
+    if (g1 && g2)
+        out << "Float GEMM rate in this run (1536^3, the faster of Eigen's and scratchnet's kernels): "
+            << format("%.0f", *g1) << " GFLOP/s on 1 thread, " << format("%.0f", *g2) << " GFLOP/s on 2.\n\n";
+    else
+        out << "Float GEMM rate: not measured in this run.\n\n";
+
+    const bool synthetic = run.source.starts_with("synthetic");
+    out << "Seconds per epoch of " << (synthetic ? "synthetic data of MNIST's shape" : "MNIST") << " ("
+        << thousands(kTrainSamples) << " samples, batch 128; SGD 0.01 for the MLPs, Adam for the CNNs";
+    for (const auto& n : kTableNetworks)
+        if (n.samples != kTrainSamples)
+            out << "; " << n.title << " timed on its first " << thousands(n.samples) << " and scaled";
+    out << "), medians of " << run.reps << " after a warm-up. " << run.pytorch << ":\n\n";
+
+    out << "| network | scratchnet, 1 thread | scratchnet, 2 threads | hand-written Eigen loop, 1 thread"
+           " | scratchnet / hand-written, 1 thread | PyTorch | scratchnet 2 threads / PyTorch |\n"
+           "|---|---|---|---|---|---|---|\n";
+    for (const auto& n : kTableNetworks) {
+        const std::string p = std::string(n.label) + ": ";
+        const std::optional<double> vs_torch = find_row(rows, p + "ratio scratchnet 2 threads / PyTorch");
+        // The CNNs have no hand-written loop: their cells stay empty, not n/a.
+        const std::string cells[] = {
+            n.title,
+            seconds(scratchnet_epoch(rows, n.label, 1)),
+            seconds(scratchnet_epoch(rows, n.label, 2)),
+            n.hand_written ? seconds(find_row(rows, p + "epoch, hand-written Eigen loop")) : "",
+            n.hand_written ? ratio(find_row(rows, p + "ratio scratchnet 1 thread / hand-written")) : "",
+            seconds(find_row(rows, p + "epoch, PyTorch, its best thread count")),
+            vs_torch ? "**" + ratio(vs_torch) + "**" : "n/a"};
+        out << "|";
+        for (const std::string& cell : cells) out << (cell.empty() ? " |" : " " + cell + " |");
+        out << "\n";
+    }
+}
+
+}  // namespace bench
