@@ -78,7 +78,7 @@ inline std::uint32_t crc32_of(const unsigned char* data, std::size_t n) {
 }
 
 // load() reads from either of these. Files go through C stdio rather than
-// <fstream>, which would add 0.03 s to every file that includes scratchnet.
+// <fstream>, which would add to the compile time of every file that includes scratchnet.
 class StreamSource {
 public:
     explicit StreamSource(std::istream& in) : in_(in) {}

@@ -2,7 +2,7 @@
 // Seconds on the monotonic clock, for epoch timings and the pool's spin limit.
 // This is the clock std::chrono::steady_clock reads on Linux, taken from
 // <time.h> because <chrono> in libstdc++ 12 (C++20 calendars and time zones)
-// costs about 0.1 s of compile time in every file that includes scratchnet.
+// is a large share of the compile time of every file that includes scratchnet.
 
 #include <time.h>
 

@@ -103,7 +103,7 @@ inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, con
 /// column-major, lda. B: k x n, B(p, j) = b[p bp + j bj]. Tiles of 16 x 6: two
 /// vectors of A and a broadcast per column leave the twelve accumulators three
 /// of the sixteen vector registers. (Tiles of 24 x 4 leave none, and the compiler
-/// then reads A from memory in every FMA: half the speed, measured.)
+/// then reads A from memory in every FMA, which halves the rate.)
 inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
                     float* c, Index ldc, bool accumulate) {
     Index i = 0;

@@ -139,7 +139,7 @@ public:
                   const Pass& = {}) const {
         if (dX == nullptr) return;
         // Zeroing and adding at the maxima, even where the windows tile the input:
-        // writing every input once, zeros by selection, measured slower.
+        // writing every input once, zeros by selection, costs more (the benchmark times it).
         dX->setZero();
         for (Index n = 0; n < dY.cols(); ++n) {
             const std::int32_t* from = s.source.col(n).data();

@@ -16,7 +16,7 @@ namespace scratchnet {
 /// thread count, but add layer 0's gradient in different orders, so results
 /// differ between them (as between chunk sizes).
 enum class BatchSplit {
-    automatic,  ///< the library's choice: by_samples (by_rows did not win consistently when measured)
+    automatic,  ///< the library's choice: by_samples (by_rows wins on some machines only)
     by_samples, ///< fixed column chunks of chunk_size; every thread reads all of W
     by_rows,    ///< layer 0's products by output rows, the rest by samples; fit throws
                 ///< std::invalid_argument unless layer 0 is Dense with a multiple of 16 outputs
