@@ -4,7 +4,7 @@
 //
 // The house, by role:
 //   core.hpp shape.hpp      matrices, the random generator, image shapes
-//   layer.hpp layers/       the layer contract; Dense, Conv2D, pooling, Dropout, ...
+//   layer.hpp layers/       the layer contract; Dense, Conv2D, pooling, Dropout, Residual, ...
 //   losses.hpp task.hpp     the loss contract and the losses; what outputs mean
 //   network.hpp             the typed network
 //   optimizers/             the optimizer contract and one file per optimizer
@@ -23,7 +23,9 @@
 #include "scratchnet/layers/dense.hpp"
 #include "scratchnet/layers/dropout.hpp"
 #include "scratchnet/layers/flatten.hpp"
+#include "scratchnet/layers/global_avg_pool.hpp"
 #include "scratchnet/layers/pooling.hpp"
+#include "scratchnet/layers/residual.hpp"
 #include "scratchnet/losses.hpp"
 #include "scratchnet/metrics.hpp"
 #include "scratchnet/network.hpp"
