@@ -5,7 +5,6 @@
 #include "benchmark/benchmark.hpp"
 
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -96,15 +95,6 @@ std::string compiler() {
 #endif
 }
 
-std::string today() {
-    const std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    char buffer[16];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &local);
-    return buffer;
-}
-
 /// The machine's GEMM rate in this run: the faster of the two kernels' rows.
 std::optional<double> gemm_rate(const std::vector<Row>& rows, int threads) {
     const std::string t = threads == 1 ? ", 1 thread" : ", 2 threads";
@@ -118,7 +108,7 @@ std::optional<double> gemm_rate(const std::vector<Row>& rows, int threads) {
 
 void markdown(const std::vector<Row>& rows, const RunInfo& run) {
     std::ostream& out = std::cout;
-    out << "\nMeasured on " << today() << " by `" << run.command << "`.\n\n";
+    out << "\nMeasured by `" << run.command << "`.\n\n";
 
     out << "Machine: " << cpu() << ", kernels on " << kernel_isa();
     if (const std::string os = operating_system(); !os.empty()) out << "; " << os;

@@ -91,6 +91,7 @@ GradientCheckReport gradient_check(const Net& net, const Eigen::MatrixBase<DX>& 
     using Double = typename Net::template rebind<double>;
     Double d(std::uint64_t{0});
     d.parameters() = net.parameters().template cast<double>();
+    d.state() = net.state().template cast<double>();
     Matrix<double> Xd = X.template cast<double>();
     if constexpr (std::is_same_v<typename DX::Scalar, std::uint8_t>) Xd /= 255.0;  // as fit() reads bytes
     Matrix<double> Yd;

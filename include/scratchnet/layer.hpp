@@ -6,7 +6,10 @@
 // The SPEC, the type written in Network<...>:
 //   static constexpr Index inputs, outputs     sizes; 0 means "the previous layer's
 //                                              size" (shape-preserving layers)
-//   static constexpr Index parameter_count     scalars it owns in the flat buffer
+//   static constexpr Index parameter_count     scalars it owns in the flat buffer; or,
+//                                              where that depends on its input (a
+//                                              layer that takes its size from it):
+//   static constexpr Index parameter_count_for(Shape in)
 //   static std::string name()                  e.g. "Dense<784,128>"; goes into
 //                                              architecture() and model files
 //   (Sizes are flat feature counts. A layer that reads an image's C x H x W, or
@@ -25,6 +28,12 @@
 //                                              the signs of its outputs, since a
 //                                              difference across a kink is no
 //                                              derivative (default false)
+//   static constexpr Index state_count         scalars of state it keeps that training
+//   (or state_count_for(Shape in))             does not step (BatchNorm's running
+//                                              statistics): the network lays them out
+//                                              layer by layer in one state buffer, saved,
+//                                              loaded and copied with the parameters,
+//                                              never touched by an optimizer (default 0)
 //   static constexpr bool gives_probabilities  true: every output lies in (0, 1)
 //                                              (Softmax, Sigmoid), so a loss that
 //                                              takes logs (CrossEntropy,
@@ -58,6 +67,15 @@
 //                                      ensures:  B's parameter views point there.
 //     void initialize(Rng&, Init)      ensures:  parameters drawn (Init: the gain the
 //                                      next layer asked for), deterministic in the Rng.
+//   Layers with state (state_count > 0):
+//     void attach_state(T* state)      requires: state has state_count scalars.
+//                                      ensures:  B's state views point there.
+//     void initialize_state()          ensures:  the state a fresh layer starts from.
+//     void update_state(const S&)      requires: a training pass of S came last.
+//                                      ensures:  what that pass measured is folded into
+//                                      the state. fit calls it once per chunk of a
+//                                      batch, in chunk order, after the batch's
+//                                      gradient: the state never depends on threads.
 //     optional: void constrain_max_norm(T c)   FitOptions::max_norm: each unit's
 //                                      incoming weights scaled to norm <= c.
 //     optional: std::uint64_t branch_signature(const S&) const   a hash of the
@@ -192,12 +210,12 @@ private:
 
 /// A layer spec, as written in Network<...> (see the contract at the top).
 template <class L>
-concept Layer = requires {
+concept Layer = requires(Shape in) {
     { L::inputs } -> std::convertible_to<Index>;
     { L::outputs } -> std::convertible_to<Index>;
-    { L::parameter_count } -> std::convertible_to<Index>;
     { L::name() } -> std::convertible_to<std::string>;
-};
+} && (requires { { L::parameter_count } -> std::convertible_to<Index>; } ||
+      requires(Shape in) { { L::parameter_count_for(in) } -> std::convertible_to<Index>; });
 
 /// Bound layer B offers the row split (see the contract at the top).
 template <class B, class T>
@@ -240,6 +258,26 @@ constexpr bool gives_probabilities() {
         return L::gives_probabilities;
     else
         return false;
+}
+
+/// Parameters spec L owns at input shape `in`.
+template <class L>
+constexpr Index parameters_of(Shape in) {
+    if constexpr (requires { { L::parameter_count_for(in) } -> std::convertible_to<Index>; })
+        return L::parameter_count_for(in);
+    else
+        return L::parameter_count;
+}
+
+/// Scalars of state spec L keeps at input shape `in`.
+template <class L>
+constexpr Index state_of(Shape in) {
+    if constexpr (requires { { L::state_count_for(in) } -> std::convertible_to<Index>; })
+        return L::state_count_for(in);
+    else if constexpr (requires { { L::state_count } -> std::convertible_to<Index>; })
+        return L::state_count;
+    else
+        return 0;
 }
 
 template <class L>
@@ -328,6 +366,12 @@ template <class B, class T>
 concept HasAttach = requires(B& b, T* params) { b.attach(params); };
 template <class B>
 concept HasInitialize = requires(B& b, Rng& rng, Init init) { b.initialize(rng, init); };
+template <class B, class T>
+concept HasState = requires(B& b, T* state, const scratch_t<B>& s) {
+    b.attach_state(state);
+    b.initialize_state();
+    b.update_state(s);
+};
 
 /// Checks spec L and its bound layer B for T part by part, so that a type missing a
 /// part fails with a message naming that part (a concept alone says only "false").
@@ -339,24 +383,31 @@ constexpr bool check_spec() {
                   "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
                   "(scratchnet/layer.hpp) needs `static constexpr Index inputs` and `outputs` "
                   "(0: the previous layer's size)");
-    static_assert(requires { { L::parameter_count } -> std::convertible_to<Index>; },
+    static_assert(requires { { L::parameter_count } -> std::convertible_to<Index>; } ||
+                      requires(Shape in) { { L::parameter_count_for(in) } -> std::convertible_to<Index>; },
                   "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
-                  "needs `static constexpr Index parameter_count`");
+                  "needs `static constexpr Index parameter_count` (or parameter_count_for(Shape))");
     static_assert(requires { { L::name() } -> std::convertible_to<std::string>; },
                   "scratchnet::Network: every template argument but the last must be a layer: the layer contract "
                   "needs `static std::string name()`");
     return Layer<L>;
 }
 
-template <class L, class B, class T>
+/// Params and State: what the layer owns at the shape it meets in the network.
+template <class L, class B, class T, Index Params, Index State>
 constexpr bool check_layer() {
     if constexpr (Layer<L>) {
+        if constexpr (State > 0) {
+            static_assert(HasState<B, T>,
+                          "scratchnet::Network: a layer with state (state_count > 0) needs attach_state(T*), "
+                          "initialize_state() and update_state(const Scratch&)");
+        }
         if constexpr (is_view<L>()) {
-            static_assert(L::parameter_count == 0 && !is_elementwise<L>(),
+            static_assert(Params == 0 && !is_elementwise<L>(),
                           "scratchnet::Network: a view layer (view = true) only reinterprets its input: it can own "
                           "no parameters and is not elementwise");
         } else if constexpr (is_elementwise<L>()) {
-            static_assert(L::parameter_count == 0,
+            static_assert(Params == 0,
                           "scratchnet::Network: an elementwise layer (working in place) cannot own parameters: "
                           "its backward sees only its output; declare it with elementwise = false");
             static_assert(StatelessElementwise<B, T> || FullElementwise<B, T>,
@@ -370,7 +421,7 @@ constexpr bool check_layer() {
             static_assert(HasBackward<B, T>,
                           "scratchnet::Network: the layer contract needs backward(const BatchView<T>& X, const "
                           "Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch&, const Pass&) const");
-            if constexpr (L::parameter_count > 0) {
+            if constexpr (Params > 0) {
                 static_assert(HasAttach<B, T>,
                               "scratchnet::Network: a layer with parameters needs attach(T* params): the network "
                               "owns the flat buffer and the layer keeps views into it");

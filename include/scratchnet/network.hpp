@@ -54,7 +54,7 @@ class BasicNetwork {
     static_assert(detail::specs_are_layers<Parts...>(std::make_index_sequence<sizeof...(Parts) - 1>{}));
     using Pack = decltype(detail::split_layers<T, Parts...>(std::make_index_sequence<detail::layer_count<Parts...>>{}));
     using Plan = typename Pack::plan;
-    static_assert(detail::check_layers<typename Pack::layers, typename Pack::specs, T>(
+    static_assert(detail::check_layers<typename Pack::layers, typename Pack::specs, T, Plan>(
         std::make_index_sequence<Plan::depth>{}));
 
 public:
@@ -70,6 +70,9 @@ public:
     static constexpr Index input_size = Plan::input_size;
     static constexpr Index output_size = Plan::output_size;
     static constexpr Index parameter_count = Plan::parameter_count;
+    /// Scalars of state the layers keep that training does not step (BatchNorm's
+    /// running statistics), in one buffer beside the parameters.
+    static constexpr Index state_count = Plan::state_count;
 
 private:
     static_assert(detail::check_is_loss<LossType>());
@@ -126,13 +129,14 @@ public:
     explicit BasicNetwork(Rng& rng) : BasicNetwork() { initialize(rng); }
 
     BasicNetwork(const BasicNetwork& other)
-        : params_(other.params_), grads_(other.grads_), layers_(other.layers_), training_passes_(other.training_passes_),
-          id_(detail::next_network_id()) {
+        : params_(other.params_), grads_(other.grads_), state_(other.state_), layers_(other.layers_),
+          training_passes_(other.training_passes_), id_(detail::next_network_id()) {
         attach();
     }
     BasicNetwork& operator=(const BasicNetwork& other) {
         params_ = other.params_;
         grads_ = other.grads_;
+        state_ = other.state_;
         training_passes_ = other.training_passes_;
         attach();
         ws_.input = nullptr;  // the old forward pass belongs to the old parameters
@@ -141,8 +145,10 @@ public:
     ~BasicNetwork() = default;
 
     /// Redraws all parameters, each layer as the layer right after it asks
-    /// (Init::he when that is ReLU or LeakyReLU, Init::glorot otherwise).
+    /// (Init::he when that is ReLU or LeakyReLU, Init::glorot otherwise), and puts
+    /// the state back to a fresh layer's.
     void initialize(Rng& rng) {
+        initialize_state();
         for_each_layer([&]<std::size_t I>(auto& layer) {
             if constexpr (Plan::parameter_counts[I] > 0) {
                 if constexpr (I + 1 < depth)
@@ -166,7 +172,9 @@ public:
         ws_.pass = mode == Mode::training ? Pass::training(detail::mix64(++training_passes_)) : Pass{};
         check_inputs(Batch(X.data(), X.rows(), X.cols()), "forward");
         input_ = X;
-        return forward(Batch(input_.data(), input_.rows(), input_.cols()), ws_);
+        const Matrix<T>& out = forward(Batch(input_.data(), input_.rows(), input_.cols()), ws_);
+        if (mode == Mode::training) update_state(ws_);  // as a training pass does in fit
+        return out;
     }
 
     /// Mean loss over the batch; also leaves the forward pass ready for backward(Y).
@@ -254,6 +262,24 @@ public:
                                         " parameters");
         params_ = v.template cast<T>();
     }
+    /// The layers' state (state_count scalars, layer by layer): saved, loaded and
+    /// copied with the parameters, never stepped by an optimizer.
+    Eigen::Map<Vector<T>> state() { return {state_.data(), state_.size()}; }
+    Eigen::Map<const Vector<T>> state() const { return {state_.data(), state_.size()}; }
+    /// Puts every layer's state back to a fresh layer's (BatchNorm: mean 0, variance 1).
+    void initialize_state() {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.initialize_state();
+        });
+    }
+    /// Folds what the training pass in ws measured into the state (layer.hpp's
+    /// update_state). fit calls it for each chunk of a batch, in chunk order.
+    void update_state(const Workspace& ws) {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.update_state(std::get<I>(ws.scratch));
+        });
+    }
+
     /// Gradients of the last backward(), same layout as parameters().
     Eigen::Map<Vector<T>> gradients() { return {grads_.data(), grads_.size()}; }
     Eigen::Map<const Vector<T>> gradients() const { return {grads_.data(), grads_.size()}; }
@@ -410,8 +436,11 @@ public:
     }
 
 private:
-    BasicNetwork() : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)) {
+    BasicNetwork()
+        : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)),
+          state_(Vector<T>::Zero(state_count)) {
         attach();
+        initialize_state();
     }
 
     template <class F>
@@ -424,6 +453,7 @@ private:
     void attach() {
         for_each_layer([&]<std::size_t I>(auto& layer) {
             if constexpr (Plan::parameter_counts[I] > 0) layer.attach(params_.data() + Plan::parameter_offset[I]);
+            if constexpr (Plan::state_counts[I] > 0) layer.attach_state(state_.data() + Plan::state_offset[I]);
         });
     }
 
@@ -560,6 +590,7 @@ private:
 
     Vector<T> params_;
     Vector<T> grads_;
+    Vector<T> state_;
     typename Pack::layers layers_;
     Workspace ws_;
     Matrix<T> input_;  // the course API's copy of the batch of the last forward()

@@ -4,7 +4,7 @@
 //
 // The house, by role:
 //   core.hpp shape.hpp      matrices, the random generator, image shapes
-//   layer.hpp layers/       the layer contract; Dense, Conv2D, pooling, Dropout, Residual, ...
+//   layer.hpp layers/       the layer contract; Dense, Conv2D, pooling, Dropout, BatchNorm, Residual, ...
 //   losses.hpp task.hpp     the loss contract and the losses; what outputs mean
 //   network.hpp             the typed network
 //   optimizers/             the optimizer contract and one file per optimizer
@@ -19,6 +19,7 @@
 #include "scratchnet/gradient_check.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/layers/activations.hpp"
+#include "scratchnet/layers/batch_norm.hpp"
 #include "scratchnet/layers/conv2d.hpp"
 #include "scratchnet/layers/dense.hpp"
 #include "scratchnet/layers/dropout.hpp"

@@ -1,7 +1,8 @@
 #pragma once
 // Model files: save() and load() of a network's parameters.
 //
-// Format, version 1; every integer little-endian, offsets in bytes:
+// Format, version 1 (version 2 where the network has state); every integer
+// little-endian, offsets in bytes:
 //    0   8  magic         89 53 4E 4D 0D 0A 1A 0A   ("\x89SNM\r\n\x1a\n": a text-mode
 //                         transfer or a truncated download shows up in the first bytes)
 //    8   4  version       1
@@ -10,6 +11,9 @@
 //   20   A  architecture  ASCII, e.g. "Dense<784,128>,ReLU,Dense<128,10>,Softmax,CrossEntropy"
 // 20+A   8  count         number of parameters P
 // 28+A  P*s parameters    the flat buffer: layer by layer, W column-major, then b
+//  version 2 only, for networks whose layers keep state (BatchNorm):
+//         8  state count   S
+//        S*s state         the state buffer, layer by layer
 //  end   4  CRC-32        zlib's crc32 of every byte before it
 // Nothing may follow. load() checks all of it before touching the network, and on
 // any mismatch throws ModelError saying what differs; the network is then unchanged.
@@ -45,6 +49,10 @@ namespace detail {
 
 inline constexpr std::array<unsigned char, 8> model_magic{0x89, 'S', 'N', 'M', 0x0D, 0x0A, 0x1A, 0x0A};
 inline constexpr std::uint32_t model_version = 1;
+inline constexpr std::uint32_t model_version_with_state = 2;
+/// The version a network of type Net writes: 1 unless its layers keep state.
+template <class Net>
+inline constexpr std::uint32_t model_version_of = Net::state_count > 0 ? model_version_with_state : model_version;
 inline constexpr std::uint32_t max_architecture_length = 65536;
 
 /// Appends little-endian bytes of a trivially copyable value.
@@ -137,7 +145,7 @@ std::vector<unsigned char> model_bytes(const Net& net) {
     using T = typename Net::Scalar;
     const std::string arch = Net::architecture();
     std::vector<unsigned char> bytes(model_magic.begin(), model_magic.end());
-    put_le<std::uint32_t>(bytes, model_version);
+    put_le<std::uint32_t>(bytes, model_version_of<Net>);
     put_le<std::uint32_t>(bytes, sizeof(T));
     put_le<std::uint32_t>(bytes, static_cast<std::uint32_t>(arch.size()));
     bytes.insert(bytes.end(), arch.begin(), arch.end());
@@ -145,6 +153,11 @@ std::vector<unsigned char> model_bytes(const Net& net) {
     const auto theta = net.parameters();
     bytes.reserve(bytes.size() + static_cast<std::size_t>(theta.size()) * sizeof(T) + 4);
     for (Index k = 0; k < theta.size(); ++k) put_le<T>(bytes, theta[k]);
+    if constexpr (Net::state_count > 0) {
+        put_le<std::uint64_t>(bytes, static_cast<std::uint64_t>(Net::state_count));
+        const auto state = net.state();
+        for (Index k = 0; k < state.size(); ++k) put_le<T>(bytes, state[k]);
+    }
     put_le<std::uint32_t>(bytes, crc32_of(bytes.data(), bytes.size()));
     return bytes;
 }
@@ -211,9 +224,9 @@ void load_from(Net& net, Source& in, const std::string& name) {
         throw ModelError(who + "not a scratchnet model file (wrong magic number)");
     if (got < 20) throw ModelError(who + "the file ends inside the header");
     const auto version = detail::get_le<std::uint32_t>(bytes.data() + 8);
-    if (version != detail::model_version)
+    if (version != detail::model_version && version != detail::model_version_with_state)
         throw ModelError(who + "format version " + std::to_string(version) + " is not supported (this is version " +
-                         std::to_string(detail::model_version) + ")");
+                         std::to_string(detail::model_version_with_state) + ")");
     const auto scalar = detail::get_le<std::uint32_t>(bytes.data() + 12);
     if (scalar != 4 && scalar != 8) throw ModelError(who + "invalid scalar size " + std::to_string(scalar));
     const auto arch_length = detail::get_le<std::uint32_t>(bytes.data() + 16);
@@ -233,9 +246,17 @@ void load_from(Net& net, Source& in, const std::string& name) {
         throw ModelError(who + "file declares " + std::to_string(count) + " parameters, the network has " +
                          std::to_string(Net::parameter_count));
 
+    if (version != detail::model_version_of<Net>)
+        throw ModelError(who + "format version " + std::to_string(version) +
+                         (version == detail::model_version ? " holds no state, but this network's layers keep some"
+                                                           : " holds state, but this network's layers keep none"));
+
     // The size now comes from the network, not from the file.
     const std::size_t header = bytes.size();
-    const std::size_t payload = static_cast<std::size_t>(Net::parameter_count) * sizeof(T);
+    const std::size_t parameter_bytes = static_cast<std::size_t>(Net::parameter_count) * sizeof(T);
+    const std::size_t state_bytes =
+        Net::state_count > 0 ? 8 + static_cast<std::size_t>(Net::state_count) * sizeof(T) : 0;
+    const std::size_t payload = parameter_bytes + state_bytes;
     bytes.resize(header + payload + 4);
     detail::read_exactly(in, bytes.data() + header, payload + 4, who, "parameters and checksum");
     if (!in.at_end()) throw ModelError(who + "unexpected bytes after the checksum");
@@ -246,7 +267,18 @@ void load_from(Net& net, Source& in, const std::string& name) {
     Vector<T> theta(Net::parameter_count);
     for (Index k = 0; k < theta.size(); ++k)
         theta[k] = detail::get_le<T>(bytes.data() + header + static_cast<std::size_t>(k) * sizeof(T));
+    Vector<T> state(Net::state_count);
+    if constexpr (Net::state_count > 0) {
+        const unsigned char* p = bytes.data() + header + parameter_bytes;
+        const auto stored_count = detail::get_le<std::uint64_t>(p);
+        if (stored_count != static_cast<std::uint64_t>(Net::state_count))
+            throw ModelError(who + "file declares " + std::to_string(stored_count) + " state values, the network has " +
+                             std::to_string(Net::state_count));
+        for (Index k = 0; k < state.size(); ++k)
+            state[k] = detail::get_le<T>(p + 8 + static_cast<std::size_t>(k) * sizeof(T));
+    }
     net.parameters() = theta;
+    net.state() = state;
 }
 
 }  // namespace detail

@@ -59,9 +59,11 @@ constexpr bool specs_are_layers(std::index_sequence<Is...>) {
 /// The layers of Parts...: all but the loss and a leading Input.
 template <class... Parts>
 inline constexpr std::size_t layer_count = sizeof...(Parts) - 1 - (is_input<nth_t<0, Parts...>> ? 1 : 0);
-template <class Layers, class Specs, class T, std::size_t... Is>
+template <class Layers, class Specs, class T, class Plan, std::size_t... Is>
 constexpr bool check_layers(std::index_sequence<Is...>) {
-    return (check_layer<std::tuple_element_t<Is, Specs>, std::tuple_element_t<Is, Layers>, T>() && ...);
+    return (check_layer<std::tuple_element_t<Is, Specs>, std::tuple_element_t<Is, Layers>, T,
+                        Plan::parameter_counts[Is], Plan::state_counts[Is]>() &&
+            ...);
 }
 
 /// A loss that takes logs needs probabilities: the last layer must declare them

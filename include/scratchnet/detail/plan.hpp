@@ -65,7 +65,6 @@ struct Plan {
     static constexpr std::array<bool, depth> elementwise{is_elementwise<Ls>()...};
     static constexpr std::array<bool, depth> view{is_view<Ls>()...};
     static constexpr std::array<Index, depth> declared_inputs{Index{Ls::inputs}...};
-    static constexpr std::array<Index, depth> parameter_counts{Index{Ls::parameter_count}...};
 
     /// The shape of one input sample: Input's, or the first sized layer's inputs, flat.
     static constexpr Shape input_shape = [] {
@@ -123,6 +122,30 @@ struct Plan {
     }();
     static constexpr Index output_size = width_out[depth - 1];
 
+    /// Parameters and state each layer owns at the shape it meets.
+    static constexpr std::array<Index, depth> parameter_counts = [] {
+        constexpr std::array<Index (*)(Shape), depth> counts{&parameters_of<Ls>...};
+        std::array<Index, depth> n{};
+        for (std::size_t i = 0; i < depth; ++i) n[i] = counts[i](shape_in[i]);
+        return n;
+    }();
+    static constexpr std::array<Index, depth> state_counts = [] {
+        constexpr std::array<Index (*)(Shape), depth> counts{&state_of<Ls>...};
+        std::array<Index, depth> n{};
+        for (std::size_t i = 0; i < depth; ++i) n[i] = counts[i](shape_in[i]);
+        return n;
+    }();
+    static constexpr std::array<Index, depth> state_offset = [] {
+        std::array<Index, depth> o{};
+        Index sum = 0;
+        for (std::size_t i = 0; i < depth; ++i) {
+            o[i] = sum;
+            sum += state_counts[i];
+        }
+        return o;
+    }();
+    static constexpr Index state_count = state_offset[depth - 1] + state_counts[depth - 1];
+
     static constexpr std::array<Index, depth> parameter_offset = [] {
         std::array<Index, depth> o{};
         Index sum = 0;
@@ -133,7 +156,7 @@ struct Plan {
         return o;
     }();
 
-    static constexpr Index parameter_count = (Index{0} + ... + Index{Ls::parameter_count});
+    static constexpr Index parameter_count = parameter_offset[depth - 1] + parameter_counts[depth - 1];
 
     /// Workspace buffer holding layer i's output. An activation right after a
     /// layer that computes (not elementwise, not a view) works in place on that

@@ -74,7 +74,8 @@ class LayerChain {
     static_assert(specs_are_layers<Input<C, H, W>, Ls...>(std::make_index_sequence<sizeof...(Ls) + 1>{}));
     using Pack = LayerPack<T, Input<C, H, W>, Ls...>;
     using Plan = typename Pack::plan;
-    static_assert(check_layers<typename Pack::layers, typename Pack::specs, T>(std::make_index_sequence<Plan::depth>{}));
+    static_assert(
+        check_layers<typename Pack::layers, typename Pack::specs, T, Plan>(std::make_index_sequence<Plan::depth>{}));
     static_assert(Plan::shapes_agree(std::make_index_sequence<Plan::depth>{}));
     static constexpr std::size_t depth = Plan::depth;
     template <std::size_t I>
@@ -84,6 +85,7 @@ class LayerChain {
 
 public:
     static constexpr Index parameter_count = Plan::parameter_count;
+    static constexpr Index state_count = Plan::state_count;
     static constexpr Shape output_shape = chain_shape<Ls...>(Shape{C, H, W});
     static constexpr Index output_size = output_shape.size();
 
@@ -97,6 +99,22 @@ public:
             if constexpr (Plan::parameter_counts[I] > 0) layer.attach(params + Plan::parameter_offset[I]);
         });
     }
+    void attach_state(T* state) {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.attach_state(state + Plan::state_offset[I]);
+        });
+    }
+    void initialize_state() {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.initialize_state();
+        });
+    }
+    void update_state(const Scratch& s) {
+        for_each_layer([&]<std::size_t I>(auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.update_state(std::get<I>(s.layers));
+        });
+    }
+
     /// Each parameter layer initialised as the layer after it asks; the last as
     /// `last` asks (what follows the block).
     void initialize(Rng& rng, Init last) {
@@ -272,7 +290,18 @@ struct tuple_shape;
 template <class... Ls>
 struct tuple_shape<std::tuple<Ls...>> {
     static constexpr Shape of(Shape in) { return chain_shape<Ls...>(in); }
-    static constexpr Index parameter_count = (Index{0} + ... + Index{Ls::parameter_count});
+    /// Parameters and state of the chain on input shape `in`: each layer's at the
+    /// shape it meets.
+    static constexpr Index parameters([[maybe_unused]] Shape in) {
+        Index n = 0;
+        ((n += parameters_of<Ls>(in), in = shape_after<Ls>(in)), ...);
+        return n;
+    }
+    static constexpr Index state([[maybe_unused]] Shape in) {
+        Index n = 0;
+        ((n += state_of<Ls>(in), in = shape_after<Ls>(in)), ...);
+        return n;
+    }
     static std::string names() { return chain_names<Ls...>(); }
 };
 
@@ -293,7 +322,8 @@ private:
 public:
     static constexpr Index inputs = 0;
     static constexpr Index outputs = 0;
-    static constexpr Index parameter_count = Main::parameter_count + Short::parameter_count;
+    static constexpr Index parameter_count_for(Shape in) { return Main::parameters(in) + Short::parameters(in); }
+    static constexpr Index state_count_for(Shape in) { return Main::state(in) + Short::state(in); }
     /// The main path's shape (that both paths give it is checked where the block is bound).
     static constexpr Shape output_shape(Shape in) { return Main::of(in); }
     template <class T, Index C, Index H, Index W>
@@ -311,6 +341,7 @@ class ResidualLayer<T, C, H, W, Spec, std::tuple<Main...>, std::tuple<Short...>>
     static constexpr bool has_shortcut = sizeof...(Short) > 0;
     struct NoChain {
         static constexpr Index parameter_count = 0;
+        static constexpr Index state_count = 0;
         static constexpr Shape output_shape{C, H, W};
         struct Scratch {};
     };
@@ -334,6 +365,18 @@ public:
     void initialize(Rng& rng, Init init) {
         main_.initialize(rng, init);
         if constexpr (has_shortcut) shortcut_.initialize(rng, init);
+    }
+    void attach_state(T* state) {
+        main_.attach_state(state);
+        if constexpr (has_shortcut) shortcut_.attach_state(state + MainChain::state_count);
+    }
+    void initialize_state() {
+        main_.initialize_state();
+        if constexpr (has_shortcut) shortcut_.initialize_state();
+    }
+    void update_state(const Scratch& s) {
+        main_.update_state(s.main);
+        if constexpr (has_shortcut) shortcut_.update_state(s.shortcut);
     }
 
     void forward(const BatchView<T>& X, Matrix<T>& Y, Scratch& s, const Pass& pass) const {

@@ -113,6 +113,12 @@ public:
         auto task = [&](std::size_t k) { compute_chunk(net, k, batch, inputs, targets, pass, net_grad); };
         pool_.run(chunks, task);
         chunks_ = chunks;
+        if constexpr (Net::state_count > 0) {
+            // What each chunk's training pass measured (BatchNorm's statistics) joins
+            // the network's state in chunk order: the same for any thread count.
+            if (pass.training())
+                for (std::size_t k = 0; k < chunks; ++k) net.update_state(current_[k]->ws);
+        }
         return collect();
     }
 

@@ -123,7 +123,10 @@ public:
         batch_size_ = std::min(o_.batch_size, n);
         batches_ = (o_.drop_last || n % batch_size_ == 0) ? n / batch_size_ : n / batch_size_ + 1;
         if (batches_ == 0) throw std::invalid_argument("scratchnet::fit: drop_last leaves no batch");
-        if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best) best_params_ = net_.parameters();
+        if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best) {
+            best_params_ = net_.parameters();
+            best_state_ = net_.state();
+        }
         if (o_.average_from > 0 && o_.average_from <= o_.epochs) {  // sized now: epochs allocate nothing
             average_.resize(Net::parameter_count);
             training_params_.resize(Net::parameter_count);
@@ -206,6 +209,10 @@ private:
             throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta must be finite and >= 0");
         if (o_.early_stopping.patience < 0)
             throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
+        if (o_.average_from > 0 && Net::state_count > 0)
+            throw std::invalid_argument("scratchnet::fit: weight averaging (average_from) on a network with state "
+                                        "(BatchNorm): the averaged weights would need statistics of their own; "
+                                        "train without averaging");
         if (o_.average_from < 0)
             throw std::invalid_argument("scratchnet::fit: average_from must be >= 0 (0: off), got " +
                                         std::to_string(o_.average_from));
@@ -387,7 +394,10 @@ private:
         if (better) {
             history_.best_epoch = record.epoch;
             best_value_ = value;
-            if (es.restore_best) best_params_ = net_.parameters();
+            if (es.restore_best) {
+                best_params_ = net_.parameters();
+                best_state_ = net_.state();
+            }
             return false;
         }
         if (record.epoch - history_.best_epoch < es.patience) return false;
@@ -406,6 +416,7 @@ private:
         if (es.patience > 0 && es.restore_best && history_.best_epoch > 0 &&
             history_.best_epoch != static_cast<int>(history_.size())) {
             net_.parameters() = best_params_;
+            net_.state() = best_state_;
             history_.restored_best = true;
             // The best epoch's snapshot holds the average as it stood then.
             history_.averaged_epochs = o_.average_from > 0 && history_.best_epoch >= o_.average_from
@@ -429,7 +440,7 @@ private:
     Rng shuffle_rng_{o_.seed};
     double base_rate_ = 0.0;
     double best_value_ = 0.0;
-    Vector<T> best_params_;
+    Vector<T> best_params_, best_state_;
     Vector<T> average_, training_params_;  // FitOptions::average_from
     History history_;
     Gradient gradient_;  // last: its pool's tasks use the members above

@@ -1,0 +1,164 @@
+#pragma once
+// BatchNorm: each channel of an image (over the samples and the H x W positions),
+// or each feature of a flat vector (over the samples), normalised, then scaled and
+// shifted by learned gamma and beta (Ioffe and Szegedy, 2015). Size taken from its
+// input, like an activation. For channel c over its n values x in a pass:
+//   mu = mean(x),  var = mean((x - mu)^2),  xhat = (x - mu) / sqrt(var + eps),
+//   y = gamma xhat + beta;
+//   dL/dgamma = sum dy xhat,  dL/dbeta = sum dy,
+//   dL/dx = gamma / (n sqrt(var + eps)) (n dy - sum dy - xhat sum(dy xhat)).
+// Inference uses the running statistics instead, y = gamma (x - rm) / sqrt(rv + eps)
+// + beta, and its backward is that function's.
+//
+// Training statistics are those of the pass: in fit, of each fixed chunk of a batch
+// (FitOptions::chunk_size samples; "ghost" batch normalisation), so that 1 or N
+// threads, 1 or N processes compute the same numbers. The chunk is part of the
+// model: PyTorch normalises over the whole batch, so a PyTorch model trained with
+// batch_size = chunk_size matches. After the batch, each chunk's mean and unbiased
+// variance fold into the running statistics in chunk order (PyTorch's rule,
+// r <- (1 - momentum) r + momentum x). A channel with one value in a pass (one
+// flat sample) has no variance: it normalises to 0 (y = beta) and leaves the
+// running statistics alone.
+//
+// Parameters: gamma (C), then beta (C). State: running mean (C), then running
+// variance (C), starting at 0 and 1, as PyTorch's.
+
+#include "scratchnet/core.hpp"
+#include "scratchnet/layer.hpp"
+#include "scratchnet/shape.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace scratchnet {
+
+namespace detail {
+template <class T, Index C, Index HW, double Momentum, double Epsilon>
+class BatchNormLayer;
+}
+
+/// BatchNorm with its momentum and epsilon as template arguments.
+template <double Momentum = 0.1, double Epsilon = 1e-5>
+struct BasicBatchNorm {
+    static_assert(Momentum > 0 && Momentum <= 1, "scratchnet::BatchNorm: the momentum must lie in (0, 1]");
+    static_assert(Epsilon > 0, "scratchnet::BatchNorm: epsilon must be positive");
+    static constexpr Index inputs = 0;
+    static constexpr Index outputs = 0;
+    static constexpr double momentum = Momentum, epsilon = Epsilon;
+    static constexpr Shape output_shape(Shape in) { return in; }
+    static constexpr Index parameter_count_for(Shape in) { return 2 * in.channels; }
+    static constexpr Index state_count_for(Shape in) { return 2 * in.channels; }
+    template <class T, Index C, Index H, Index W>
+    using bind_image = detail::BatchNormLayer<T, C, H * W, Momentum, Epsilon>;
+    static std::string name() {
+        if (Momentum == 0.1 && Epsilon == 1e-5) return "BatchNorm";
+        return "BatchNorm<" + std::to_string(Momentum) + "," + std::to_string(Epsilon) + ">";
+    }
+};
+
+/// PyTorch's defaults: momentum 0.1, epsilon 1e-5.
+using BatchNorm = BasicBatchNorm<>;
+
+namespace detail {
+
+template <class T, Index C, Index HW, double Momentum, double Epsilon>
+class BatchNormLayer : public BasicBatchNorm<Momentum, Epsilon> {
+    /// Channel c of a batch: HW x B, one column per sample, C * HW apart.
+    using Channel = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
+    using ChannelOut = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
+    static Channel channel(const T* data, Index c, Index batch) {
+        return Channel(data + c * HW, HW, batch, Eigen::OuterStride<>(C * HW));
+    }
+    static ChannelOut channel(T* data, Index c, Index batch) {
+        return ChannelOut(data + c * HW, HW, batch, Eigen::OuterStride<>(C * HW));
+    }
+
+public:
+    struct Scratch {
+        Vector<T> mean, var, inv_std;  // of this pass (training), per channel
+        Matrix<T> xhat;                // C * HW x B
+        bool training = false;
+        Index values = 0;              // per channel in this pass
+    };
+
+    void attach(T* params) { p_ = params; }
+    void initialize(Rng&, Init) {
+        for (Index c = 0; c < C; ++c) p_[c] = T(1), p_[C + c] = T(0);
+    }
+    void attach_state(T* state) { s_ = state; }
+    void initialize_state() {
+        for (Index c = 0; c < C; ++c) s_[c] = T(0), s_[C + c] = T(1);
+    }
+
+    void forward(const BatchView<T>& X, Matrix<T>& Y, Scratch& s, const Pass& pass) const {
+        const Index batch = X.cols(), n = batch * HW;
+        s.training = pass.training();
+        s.values = n;
+        s.mean.resize(C);
+        s.var.resize(C);
+        s.inv_std.resize(C);
+        s.xhat.resize(C * HW, batch);
+        for (Index c = 0; c < C; ++c) {
+            const Channel x = channel(X.data(), c, batch);
+            T mu, var;
+            if (s.training) {
+                mu = x.sum() / static_cast<T>(n);
+                var = (x.array() - mu).square().sum() / static_cast<T>(n);
+            } else {
+                mu = s_[c];
+                var = s_[C + c];
+            }
+            const T inv_std = T(1) / std::sqrt(var + static_cast<T>(Epsilon));
+            s.mean[c] = mu;
+            s.var[c] = n > 1 ? var * static_cast<T>(n) / static_cast<T>(n - 1) : T(0);  // unbiased, for the state
+            s.inv_std[c] = inv_std;
+            ChannelOut xhat = channel(s.xhat.data(), c, batch);
+            xhat = ((x.array() - mu) * inv_std).matrix();
+            channel(Y.data(), c, batch) = ((xhat.array() * p_[c]) + p_[C + c]).matrix();
+        }
+    }
+
+    void backward(const BatchView<T>&, const Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch& s, const Pass&) const {
+        const Index batch = dY.cols();
+        const auto n = static_cast<T>(s.values);
+        for (Index c = 0; c < C; ++c) {
+            const Channel dy = channel(dY.data(), c, batch);
+            const Channel xhat = channel(static_cast<const T*>(s.xhat.data()), c, batch);
+            const T dgamma = (dy.array() * xhat.array()).sum(), dbeta = dy.sum();
+            grad[c] = dgamma;
+            grad[C + c] = dbeta;
+            if (dX == nullptr) continue;
+            const T scale = p_[c] * s.inv_std[c];
+            if (s.training)
+                channel(dX->data(), c, batch) =
+                    ((dy.array() * n - dbeta - xhat.array() * dgamma) * (scale / n)).matrix();
+            else
+                channel(dX->data(), c, batch) = (dy.array() * scale).matrix();
+        }
+    }
+
+    void update_state(const Scratch& s) {
+        if (!s.training || s.values < 2) return;
+        const auto m = static_cast<T>(Momentum);
+        for (Index c = 0; c < C; ++c) {
+            s_[c] = (T(1) - m) * s_[c] + m * s.mean[c];
+            s_[C + c] = (T(1) - m) * s_[C + c] + m * s.var[c];
+        }
+    }
+
+    /// gamma and beta, per channel.
+    Eigen::Map<Vector<T>> gamma() { return {p_, C}; }
+    Eigen::Map<Vector<T>> beta() { return {p_ + C, C}; }
+    Eigen::Map<const Vector<T>> gamma() const { return {p_, C}; }
+    Eigen::Map<const Vector<T>> beta() const { return {p_ + C, C}; }
+    /// The running statistics, per channel.
+    Eigen::Map<const Vector<T>> running_mean() const { return {s_, C}; }
+    Eigen::Map<const Vector<T>> running_var() const { return {s_ + C, C}; }
+
+private:
+    T* p_ = nullptr;
+    T* s_ = nullptr;
+};
+
+}  // namespace detail
+}  // namespace scratchnet
