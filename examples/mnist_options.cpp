@@ -19,8 +19,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
         ->capture_default_str();
     app.add_option("--model", o.model,
                    "mlp: dense layers (--hidden); lenet: LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84); "
-                   "cnn: Keras' mnist_cnn (conv 32@3x3, conv 64@3x3, pool, dropout 0.25, 128, dropout 0.5)")
-        ->check(CLI::IsMember({"mlp", "lenet", "cnn"}))
+                   "cnn: Keras' mnist_cnn (conv 32@3x3, conv 64@3x3, pool, dropout 0.25, 128, dropout 0.5); "
+                   "resnet: conv 16@3x3 + BatchNorm, a residual block, a downsampling block to 32 channels, "
+                   "global average pooling")
+        ->check(CLI::IsMember({"mlp", "lenet", "cnn", "resnet"}))
         ->capture_default_str();
     app.add_option("--hidden", o.hidden, "hidden layers (ReLU) of --model mlp")
         ->check(CLI::IsMember({"128", "512-256", "512-512", "1024-1024-2048"}))
