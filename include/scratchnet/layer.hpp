@@ -71,11 +71,17 @@
 //     void attach_state(T* state)      requires: state has state_count scalars.
 //                                      ensures:  B's state views point there.
 //     void initialize_state()          ensures:  the state a fresh layer starts from.
-//     void update_state(const S&)      requires: a training pass of S came last.
-//                                      ensures:  what that pass measured is folded into
-//                                      the state. fit calls it once per chunk of a
-//                                      batch, in chunk order, after the batch's
-//                                      gradient: the state never depends on threads.
+//     void measure_state(const S&, T* out) const
+//                                      requires: a pass of S came last.
+//                                      ensures:  out (state_count scalars) describes
+//                                      what it measured, in a form fold_state reads
+//                                      (a pass that measured nothing says so there).
+//     void fold_state(const T* measured)   ensures: one measurement folded into the
+//                                      state. fit measures each chunk of a batch and
+//                                      folds them in chunk order, after the batch's
+//                                      gradient (mpi::fit gathers them from every
+//                                      process first): the state never depends on
+//                                      threads or processes.
 //     optional: void constrain_max_norm(T c)   FitOptions::max_norm: each unit's
 //                                      incoming weights scaled to norm <= c.
 //     optional: std::uint64_t branch_signature(const S&) const   a hash of the
@@ -367,10 +373,11 @@ concept HasAttach = requires(B& b, T* params) { b.attach(params); };
 template <class B>
 concept HasInitialize = requires(B& b, Rng& rng, Init init) { b.initialize(rng, init); };
 template <class B, class T>
-concept HasState = requires(B& b, T* state, const scratch_t<B>& s) {
+concept HasState = requires(B& b, const B& cb, T* state, const T* measured, const scratch_t<B>& s) {
     b.attach_state(state);
     b.initialize_state();
-    b.update_state(s);
+    cb.measure_state(s, state);
+    b.fold_state(measured);
 };
 
 /// Checks spec L and its bound layer B for T part by part, so that a type missing a
@@ -400,7 +407,7 @@ constexpr bool check_layer() {
         if constexpr (State > 0) {
             static_assert(HasState<B, T>,
                           "scratchnet::Network: a layer with state (state_count > 0) needs attach_state(T*), "
-                          "initialize_state() and update_state(const Scratch&)");
+                          "initialize_state(), measure_state(const Scratch&, T*) const and fold_state(const T*)");
         }
         if constexpr (is_view<L>()) {
             static_assert(Params == 0 && !is_elementwise<L>(),

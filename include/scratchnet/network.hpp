@@ -173,7 +173,12 @@ public:
         check_inputs(Batch(X.data(), X.rows(), X.cols()), "forward");
         input_ = X;
         const Matrix<T>& out = forward(Batch(input_.data(), input_.rows(), input_.cols()), ws_);
-        if (mode == Mode::training) update_state(ws_);  // as a training pass does in fit
+        if constexpr (state_count > 0) {
+            if (mode == Mode::training) {  // as a training pass does in fit
+                measure_state(ws_, measured_.data());
+                fold_state(measured_.data());
+            }
+        }
         return out;
     }
 
@@ -272,11 +277,17 @@ public:
             if constexpr (Plan::state_counts[I] > 0) layer.initialize_state();
         });
     }
-    /// Folds what the training pass in ws measured into the state (layer.hpp's
-    /// update_state). fit calls it for each chunk of a batch, in chunk order.
-    void update_state(const Workspace& ws) {
+    /// What the last pass in ws measured for the state (state_count scalars into
+    /// out, layer.hpp's measure_state); fold_state() folds one such measurement in.
+    /// fit measures each chunk of a batch and folds them in chunk order.
+    void measure_state(const Workspace& ws, T* out) const {
+        [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+            (measure_layer_state<Is>(ws, out), ...);
+        }(std::make_index_sequence<depth>{});
+    }
+    void fold_state(const T* measured) {
         for_each_layer([&]<std::size_t I>(auto& layer) {
-            if constexpr (Plan::state_counts[I] > 0) layer.update_state(std::get<I>(ws.scratch));
+            if constexpr (Plan::state_counts[I] > 0) layer.fold_state(measured + Plan::state_offset[I]);
         });
     }
 
@@ -450,6 +461,12 @@ private:
         }(std::make_index_sequence<depth>{});
     }
 
+    template <std::size_t I>
+    void measure_layer_state(const Workspace& ws, T* out) const {
+        if constexpr (Plan::state_counts[I] > 0)
+            std::get<I>(layers_).measure_state(std::get<I>(ws.scratch), out + Plan::state_offset[I]);
+    }
+
     void attach() {
         for_each_layer([&]<std::size_t I>(auto& layer) {
             if constexpr (Plan::parameter_counts[I] > 0) layer.attach(params_.data() + Plan::parameter_offset[I]);
@@ -591,6 +608,7 @@ private:
     Vector<T> params_;
     Vector<T> grads_;
     Vector<T> state_;
+    Vector<T> measured_ = Vector<T>(state_count);  // the course API's training pass, measured
     typename Pack::layers layers_;
     Workspace ws_;
     Matrix<T> input_;  // the course API's copy of the batch of the last forward()

@@ -58,6 +58,10 @@ void spirals(int n, sn::Matrix<float>& X, sn::Labels& y) {
 // across fit's 8192-parameter update blocks.
 using Wide = sn::Network<sn::Dense<2, 320>, sn::ReLU, sn::Dropout<0.2>, sn::Dense<320, 40>, sn::Tanh,
                          sn::Dense<40, 2>, sn::Softmax, sn::CrossEntropy>;
+using ResidualBatchNorm =
+    sn::Network<sn::Input<1, 6, 6>, sn::Conv2D<1, 4, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
+                sn::Residual<sn::Conv2D<4, 4, 3, 1, 1>, sn::BatchNorm, sn::ReLU>, sn::GlobalAvgPool2D,
+                sn::Dense<4, 2>, sn::BatchNorm, sn::Softmax, sn::CrossEntropy>;
 using SmallCnn = sn::Network<sn::Input<1, 6, 6>, sn::Conv2D<1, 4, 3, 1, 1>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten,
                              sn::Dense<36, 2>, sn::Softmax, sn::CrossEntropy>;
 
@@ -86,6 +90,7 @@ void compare_with_fit(const sn::mpi::Session& session, const char* name, const I
     const std::string what = std::string(name) + " on " + std::to_string(session.size()) + " processes, " +
                              std::to_string(threads) + " thread(s) each";
     expect(net.parameters() == reference.parameters(), what + ": parameters differ from fit's");
+    expect(net.state() == reference.state(), what + ": state (running statistics) differs from fit's");
     expect(same(got, expected), what + ": History differs from fit's");
     expect(got.communication_seconds > 0 || session.size() == 1 || got.empty(), what + ": no communication timed");
 }
@@ -136,6 +141,12 @@ int main(int argc, char** argv) {
             for (int j = 0; j < 200; ++j) labels[j] = images.col(j).head(18).sum() > images.col(j).tail(18).sum();
             compare_with_fit<SmallCnn>(session, "a CNN with Adam", images, labels, sn::Adam{0.01f},
                                        {.epochs = 2, .batch_size = 50, .seed = 1, .chunk_size = 8}, 1);
+            // BatchNorm's running statistics: each chunk's, gathered and folded in chunk order.
+            for (unsigned threads : {1u, 2u})
+                compare_with_fit<ResidualBatchNorm>(session, "a residual network with BatchNorm", images, labels,
+                                                    sn::Adam{0.01f},
+                                                    {.epochs = 2, .batch_size = 50, .seed = 1, .chunk_size = 8},
+                                                    threads);
         }
 
         // Faults: each must throw on every process (a hang would time the test out).

@@ -28,6 +28,7 @@
 #include "scratchnet/shape.hpp"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace scratchnet {
@@ -137,12 +138,21 @@ public:
         }
     }
 
-    void update_state(const Scratch& s) {
-        if (!s.training || s.values < 2) return;
+    /// The pass's mean and unbiased variance per channel; NaN where the pass measured
+    /// nothing (inference, or one value per channel), which fold_state skips.
+    void measure_state(const Scratch& s, T* out) const {
+        const bool measured = s.training && s.values >= 2;
+        for (Index c = 0; c < C; ++c) {
+            out[c] = measured ? s.mean[c] : std::numeric_limits<T>::quiet_NaN();
+            out[C + c] = measured ? s.var[c] : std::numeric_limits<T>::quiet_NaN();
+        }
+    }
+    void fold_state(const T* measured) {
+        if (std::isnan(measured[0])) return;
         const auto m = static_cast<T>(Momentum);
         for (Index c = 0; c < C; ++c) {
-            s_[c] = (T(1) - m) * s_[c] + m * s.mean[c];
-            s_[C + c] = (T(1) - m) * s_[C + c] + m * s.var[c];
+            s_[c] = (T(1) - m) * s_[c] + m * measured[c];
+            s_[C + c] = (T(1) - m) * s_[C + c] + m * measured[C + c];
         }
     }
 

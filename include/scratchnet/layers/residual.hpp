@@ -109,9 +109,14 @@ public:
             if constexpr (Plan::state_counts[I] > 0) layer.initialize_state();
         });
     }
-    void update_state(const Scratch& s) {
+    void measure_state(const Scratch& s, T* out) const {
+        for_each_layer([&]<std::size_t I>(const auto& layer) {
+            if constexpr (Plan::state_counts[I] > 0) layer.measure_state(std::get<I>(s.layers), out + Plan::state_offset[I]);
+        });
+    }
+    void fold_state(const T* measured) {
         for_each_layer([&]<std::size_t I>(auto& layer) {
-            if constexpr (Plan::state_counts[I] > 0) layer.update_state(std::get<I>(s.layers));
+            if constexpr (Plan::state_counts[I] > 0) layer.fold_state(measured + Plan::state_offset[I]);
         });
     }
 
@@ -374,9 +379,13 @@ public:
         main_.initialize_state();
         if constexpr (has_shortcut) shortcut_.initialize_state();
     }
-    void update_state(const Scratch& s) {
-        main_.update_state(s.main);
-        if constexpr (has_shortcut) shortcut_.update_state(s.shortcut);
+    void measure_state(const Scratch& s, T* out) const {
+        main_.measure_state(s.main, out);
+        if constexpr (has_shortcut) shortcut_.measure_state(s.shortcut, out + MainChain::state_count);
+    }
+    void fold_state(const T* measured) {
+        main_.fold_state(measured);
+        if constexpr (has_shortcut) shortcut_.fold_state(measured + MainChain::state_count);
     }
 
     void forward(const BatchView<T>& X, Matrix<T>& Y, Scratch& s, const Pass& pass) const {

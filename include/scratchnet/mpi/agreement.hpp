@@ -212,6 +212,7 @@ template <class Net>
 void agree_on_parameters(const Session& session, const Net& net) {
     Fingerprint f;
     f.add(net.parameters().data(), sizeof(typename Net::Scalar) * static_cast<std::size_t>(Net::parameter_count));
+    f.add(net.state().data(), sizeof(typename Net::Scalar) * static_cast<std::size_t>(Net::state_count));
     const std::uint64_t mine = f.value();
     std::vector<std::uint64_t> all(static_cast<std::size_t>(session.size()));
     check(MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, session.communicator()),

@@ -75,6 +75,9 @@ public:
         }
         const Result r = share_results(failure);
         exchange(net);  // every collective of a step happens here, before the step's local work
+        if constexpr (Net::state_count > 0) {
+            if (pass.training()) share_state(net);
+        }
         return r;
     }
 
@@ -236,6 +239,30 @@ private:
         });
     }
 
+    /// Every chunk's measurement for the network's state (BatchNorm's statistics) to
+    /// every process, then folded in chunk order, as fit folds them in one process.
+    void share_state(Net& net) {
+        constexpr Index S = Net::state_count;
+        const auto [first, last] = chunks_of(rank_);
+        state_out_.resize(static_cast<std::size_t>(S) * (last - first));
+        for (std::size_t k = first; k < last; ++k)
+            std::memcpy(state_out_.data() + static_cast<Index>(k - first) * S, local_.chunk_measurement(k),
+                        sizeof(T) * static_cast<std::size_t>(S));
+        for (int q = 0; q < size_; ++q) {
+            const auto [a, b] = chunks_of(q);
+            state_counts_[q] = static_cast<int>(S * static_cast<Index>(b - a));
+            state_displacements_[q] = static_cast<int>(S * static_cast<Index>(a));
+        }
+        state_in_.resize(static_cast<std::size_t>(S) * chunks_);
+        timed([&] {
+            check(MPI_Allgatherv(state_out_.data(), static_cast<int>(state_out_.size()), datatype<T>(),
+                                 state_in_.data(), state_counts_.data(), state_displacements_.data(), datatype<T>(),
+                                 comm_),
+                  "MPI_Allgatherv of the chunks' state measurements");
+        });
+        for (std::size_t k = 0; k < chunks_; ++k) net.fold_state(state_in_.data() + static_cast<Index>(k) * S);
+    }
+
     static void check(int code, const char* what) { scratchnet::mpi::detail::check(code, what); }
 
     MPI_Comm comm_;
@@ -252,6 +279,9 @@ private:
     std::vector<double> send_, received_;
     std::vector<int> flags_;
     std::vector<T> outgoing_, incoming_;
+    std::vector<int> state_counts_ = std::vector<int>(static_cast<std::size_t>(size_));
+    std::vector<int> state_displacements_ = std::vector<int>(static_cast<std::size_t>(size_));
+    std::vector<T> state_out_, state_in_;
     double communication_ = 0;
     Local local_;  // last: its pool's tasks use the members above
 };

@@ -30,9 +30,6 @@ template <class Net, class Opt, class Inputs, class Targets, class Validation>
 History fit(const Session& session, Net& net, Opt& optimizer, const Inputs& X, const Targets& Y,
             const Validation& validation, const FitOptions& options, const FitCallbacks& callbacks) {
     static_assert(Optimizer<Opt, Net>, "scratchnet::mpi::fit: the optimizer needs a step(net) member");
-    static_assert(Net::state_count == 0,
-                  "scratchnet::mpi::fit: networks with state (BatchNorm) train in one process for now: the "
-                  "processes would have to exchange each chunk's statistics");
     check_agreement<Net>(session, optimizer, X, Y, validation, options, callbacks);
     broadcast(session, net);
     GuardedCallbacks guarded(callbacks);

@@ -89,13 +89,17 @@ private:
     bool owns_ = false;
 };
 
-/// Gives every process rank 0's parameters.
+/// Gives every process rank 0's parameters (and the layers' state, where they keep some).
 template <class Net>
 void broadcast(const Session& session, Net& net) {
     using T = typename Net::Scalar;
     detail::check(MPI_Bcast(net.parameters().data(), static_cast<int>(Net::parameter_count), detail::datatype<T>(), 0,
                             session.communicator()),
                   "MPI_Bcast of the parameters");
+    if constexpr (Net::state_count > 0)
+        detail::check(MPI_Bcast(net.state().data(), static_cast<int>(Net::state_count), detail::datatype<T>(), 0,
+                                session.communicator()),
+                      "MPI_Bcast of the state");
 }
 
 }  // namespace scratchnet::mpi

@@ -21,12 +21,10 @@ struct AdadeltaOptions {
 /// parameters, from running means of squared gradients and squared steps:
 ///   v <- rho v + (1 - rho) g^2,   d = sqrt(u + eps) / sqrt(v + eps) g,
 ///   u <- rho u + (1 - rho) d^2,   theta <- theta - lr d.
-class Adadelta : public RangeUpdate<Adadelta> {
+class Adadelta : public RangeUpdate<Adadelta>, public detail::Tuned<AdadeltaOptions> {
 public:
     using range_update = Adadelta;  // see RangeOptimizer
-    explicit Adadelta(AdadeltaOptions options = {}) : o_(options) {
-        detail::check_rate("Adadelta", o_.learning_rate, "learning rate");
-        detail::check_rate("Adadelta", o_.weight_decay, "weight decay");
+    explicit Adadelta(AdadeltaOptions options = {}) : Tuned("Adadelta", options) {
         if (!(o_.rho >= 0 && o_.rho < 1))
             throw std::invalid_argument("scratchnet::Adadelta: rho must lie in [0, 1), got " + std::to_string(o_.rho));
         if (!(o_.epsilon > 0) || !std::isfinite(o_.epsilon))  // the first step is sqrt(eps / (v + eps)) g
@@ -64,15 +62,8 @@ public:
         u_ = {};
         owner_.reset();
     }
-    const AdadeltaOptions& options() const { return o_; }
-    float learning_rate() const { return o_.learning_rate; }
-    void set_learning_rate(float lr) {
-        detail::check_rate("Adadelta", lr, "learning rate");
-        o_.learning_rate = lr;
-    }
 
 private:
-    AdadeltaOptions o_;
     detail::ScalarState v_, u_;
     detail::StateOwner owner_;
 };

@@ -20,12 +20,10 @@ struct AdamOptions {
 
 /// m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
 /// theta <- theta - lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
-class Adam : public RangeUpdate<Adam> {
+class Adam : public RangeUpdate<Adam>, public detail::Tuned<AdamOptions> {
 public:
     using range_update = Adam;  // see RangeOptimizer
-    explicit Adam(AdamOptions options = {}) : o_(options) {
-        detail::check_rate("Adam", o_.learning_rate, "learning rate");
-        detail::check_rate("Adam", o_.weight_decay, "weight decay");
+    explicit Adam(AdamOptions options = {}) : Tuned("Adam", options) {
         if (!(o_.beta1 >= 0 && o_.beta1 < 1 && o_.beta2 >= 0 && o_.beta2 < 1))
             throw std::invalid_argument("scratchnet::Adam: beta1 and beta2 must lie in [0, 1)");
         // epsilon keeps m / sqrt(v) finite where a gradient is exactly zero (dead
@@ -76,12 +74,8 @@ public:
         t_ = 0;
         owner_.reset();
     }
-    const AdamOptions& options() const { return o_; }
-    float learning_rate() const { return o_.learning_rate; }
-    void set_learning_rate(float lr) { detail::check_rate("Adam", lr, "learning rate"); o_.learning_rate = lr; }
 
 private:
-    AdamOptions o_;
     detail::ScalarState m_, v_;
     detail::StateOwner owner_;
     Index size_ = -1;

@@ -20,12 +20,10 @@ struct MomentumOptions {
 /// Classical:  v <- mu v + g,  theta <- theta - lr v.
 /// Nesterov:   v <- mu v + g,  theta <- theta - lr (g + mu v)  (the look-ahead
 /// form used by PyTorch and Keras, with g including weight decay).
-class Momentum : public RangeUpdate<Momentum> {
+class Momentum : public RangeUpdate<Momentum>, public detail::Tuned<MomentumOptions> {
 public:
     using range_update = Momentum;  // see RangeOptimizer
-    explicit Momentum(MomentumOptions options) : o_(options) {
-        detail::check_rate("Momentum", o_.learning_rate, "learning rate");
-        detail::check_rate("Momentum", o_.weight_decay, "weight decay");
+    explicit Momentum(MomentumOptions options) : Tuned("Momentum", options) {
         if (!(o_.momentum >= 0 && o_.momentum < 1))  // at 1 and above the velocity never decays: it diverges
             throw std::invalid_argument("scratchnet::Momentum: momentum must lie in [0, 1), got " +
                                         std::to_string(o_.momentum));
@@ -57,12 +55,8 @@ public:
         state_ = {};
         owner_.reset();
     }
-    const MomentumOptions& options() const { return o_; }
-    float learning_rate() const { return o_.learning_rate; }
-    void set_learning_rate(float lr) { detail::check_rate("Momentum", lr, "learning rate"); o_.learning_rate = lr; }
 
 private:
-    MomentumOptions o_;
     detail::ScalarState state_;
     detail::StateOwner owner_;
 };

@@ -89,6 +89,32 @@ concept RangeOptimizer = Optimizer<O, Net> && requires(O& optimizer, Net& net, I
     optimizer.begin_step(net);
     optimizer.update(net, begin, end);
 };
+namespace detail {
+/// What the optimizers with an options struct share, written once: the options,
+/// the learning rate as fit's schedules read and set it, and the checks of the
+/// rate and the weight decay (`who` names the optimizer in the messages).
+template <class Options>
+class Tuned {
+public:
+    const Options& options() const { return o_; }
+    float learning_rate() const { return o_.learning_rate; }
+    void set_learning_rate(float lr) {
+        check_rate(who_, lr, "learning rate");
+        o_.learning_rate = lr;
+    }
+
+protected:
+    Tuned(const char* who, const Options& options) : o_(options), who_(who) {
+        check_rate(who, o_.learning_rate, "learning rate");
+        check_rate(who, o_.weight_decay, "weight decay");
+    }
+    Options o_;
+
+private:
+    const char* who_;
+};
+}  // namespace detail
+
 /// The update skeleton, written once: step(net) is begin_step(net) followed by
 /// update(net, 0, parameter_count). An optimizer that offers the two parts
 /// derives from RangeUpdate<ItsOwnName> (and names itself in range_update) and

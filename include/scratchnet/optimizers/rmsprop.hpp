@@ -23,12 +23,10 @@ struct RMSpropOptions {
 ///   v <- rho v + (1 - rho) g^2,
 ///   without momentum:  theta <- theta - lr g / sqrt(v + eps),
 ///   with momentum mu:  m <- mu m + lr g / sqrt(v + eps),  theta <- theta - m.
-class RMSprop : public RangeUpdate<RMSprop> {
+class RMSprop : public RangeUpdate<RMSprop>, public detail::Tuned<RMSpropOptions> {
 public:
     using range_update = RMSprop;  // see RangeOptimizer
-    explicit RMSprop(RMSpropOptions options = {}) : o_(options) {
-        detail::check_rate("RMSprop", o_.learning_rate, "learning rate");
-        detail::check_rate("RMSprop", o_.weight_decay, "weight decay");
+    explicit RMSprop(RMSpropOptions options = {}) : Tuned("RMSprop", options) {
         if (!(o_.rho >= 0 && o_.rho < 1))
             throw std::invalid_argument("scratchnet::RMSprop: rho must lie in [0, 1), got " + std::to_string(o_.rho));
         if (!(o_.momentum >= 0 && o_.momentum < 1))
@@ -70,12 +68,8 @@ public:
         m_ = {};
         owner_.reset();
     }
-    const RMSpropOptions& options() const { return o_; }
-    float learning_rate() const { return o_.learning_rate; }
-    void set_learning_rate(float lr) { detail::check_rate("RMSprop", lr, "learning rate"); o_.learning_rate = lr; }
 
 private:
-    RMSpropOptions o_;
     detail::ScalarState v_, m_;
     detail::StateOwner owner_;
 };

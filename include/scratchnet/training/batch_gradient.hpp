@@ -114,10 +114,11 @@ public:
         pool_.run(chunks, task);
         chunks_ = chunks;
         if constexpr (Net::state_count > 0) {
-            // What each chunk's training pass measured (BatchNorm's statistics) joins
-            // the network's state in chunk order: the same for any thread count.
+            // What each chunk's training pass measured (BatchNorm's statistics, taken
+            // by the chunk's own task) joins the network's state in chunk order: the
+            // same for any thread count.
             if (pass.training())
-                for (std::size_t k = 0; k < chunks; ++k) net.update_state(current_[k]->ws);
+                for (std::size_t k = 0; k < chunks; ++k) net.fold_state(current_[k]->measured.data());
         }
         return collect();
     }
@@ -139,6 +140,8 @@ public:
     std::size_t chunk_count(Index batch) const { return static_cast<std::size_t>((batch + chunk_ - 1) / chunk_); }
     /// Chunk k's scaled gradient and figures after compute_chunks().
     const T* chunk_gradient(std::size_t k) const { return current_[k]->grad.data(); }
+    /// What chunk k's pass measured for the network's state (Net::state_count scalars).
+    const T* chunk_measurement(std::size_t k) const { return current_[k]->measured.data(); }
     Result chunk_result(std::size_t k) const {
         const Chunk& c = *current_[k];
         return {c.loss_sum, c.correct, c.ws.nonfinite_layer};
@@ -205,6 +208,7 @@ private:
         typename Net::Workspace ws;
         Matrix<T> X, Y;  // this chunk's samples
         Vector<T> grad;
+        Vector<T> measured = Vector<T>(Net::state_count);  // what the pass measured for the state
         T loss_sum = 0;
         Index correct = 0;
     };
@@ -285,6 +289,7 @@ private:
                 Net::first_output(c.ws) = first_now_->Z.middleCols(begin, n);
                 const Matrix<T>& P = net.forward_from_second(c.ws, n);
                 tally(c, P, Yk, net.loss_sum(Yk, c.ws));
+                if constexpr (Net::state_count > 0) net.measure_state(c.ws, c.measured.data());
                 net.backward_to_second(Yk, c.ws, g, scale);
                 first_now_->dZ.middleCols(begin, n) = Net::first_output_gradient(c.ws);
                 return;
@@ -294,6 +299,7 @@ private:
         const Batch Xk(c.X.data(), c.X.rows(), n);
         const Matrix<T>& P = net.forward(Xk, c.ws);
         tally(c, P, Yk, net.loss_sum(Yk, c.ws));
+        if constexpr (Net::state_count > 0) net.measure_state(c.ws, c.measured.data());
         net.backward(Xk, Yk, c.ws, g, scale);
     }
 
