@@ -56,6 +56,25 @@ TEST_CASE("BatchNorm in training mode normalises each feature over the batch and
     CHECK(net.state() == state);
 }
 
+namespace {
+struct Halfway {  // a policy of the user's own
+    static constexpr double momentum = 0.5, epsilon = 1e-3;
+};
+}  // namespace
+
+TEST_CASE("BasicBatchNorm takes its momentum and epsilon from a policy type") {
+    using Net = sn::BasicNetwork<double, sn::Dense<2, 3>, sn::BasicBatchNorm<Halfway>, sn::Identity,
+                                 sn::MeanSquaredError>;
+    CHECK(Net::layer_name(1) == "BatchNorm<0.500000,0.001000>");
+    Net net(1);
+    const Eigen::MatrixXd X = batch();
+    const Eigen::MatrixXd Z = (net.layer<0>().weights() * X).colwise() + net.layer<0>().bias();
+    const Eigen::MatrixXd Y = net.forward(X, sn::Mode::training);
+    const double mu = Z.row(0).mean(), var = (Z.row(0).array() - mu).square().sum() / 4;
+    CHECK(Y(0, 0) == doctest::Approx((Z(0, 0) - mu) / std::sqrt(var + 1e-3)).epsilon(1e-12));
+    CHECK(net.layer<1>().running_mean()[0] == doctest::Approx(0.5 * mu).epsilon(1e-12));
+}
+
 TEST_CASE("BatchNorm on images normalises each channel over the samples and the positions") {
     using Net = sn::BasicNetwork<double, sn::Input<2, 3, 3>, sn::BatchNorm, sn::Flatten, sn::Dense<18, 2>,
                                  sn::Softmax, sn::CrossEntropy>;

@@ -33,27 +33,36 @@
 
 namespace scratchnet {
 
+/// PyTorch's defaults. A policy of one's own names other values the same way:
+/// struct Slow { static constexpr double momentum = 0.01, epsilon = 1e-3; };
+/// BasicBatchNorm<Slow>. (A policy type rather than double template arguments,
+/// which clang before 18 cannot take.)
+struct BatchNormDefaults {
+    static constexpr double momentum = 0.1;
+    static constexpr double epsilon = 1e-5;
+};
+
 namespace detail {
-template <class T, Index C, Index HW, double Momentum, double Epsilon>
+template <class T, Index C, Index HW, class Policy>
 class BatchNormLayer;
 }
 
-/// BatchNorm with its momentum and epsilon as template arguments.
-template <double Momentum = 0.1, double Epsilon = 1e-5>
+/// BatchNorm with its momentum and epsilon from Policy.
+template <class Policy = BatchNormDefaults>
 struct BasicBatchNorm {
-    static_assert(Momentum > 0 && Momentum <= 1, "scratchnet::BatchNorm: the momentum must lie in (0, 1]");
-    static_assert(Epsilon > 0, "scratchnet::BatchNorm: epsilon must be positive");
+    static constexpr double momentum = Policy::momentum, epsilon = Policy::epsilon;
+    static_assert(momentum > 0 && momentum <= 1, "scratchnet::BatchNorm: the momentum must lie in (0, 1]");
+    static_assert(epsilon > 0, "scratchnet::BatchNorm: epsilon must be positive");
     static constexpr Index inputs = 0;
     static constexpr Index outputs = 0;
-    static constexpr double momentum = Momentum, epsilon = Epsilon;
     static constexpr Shape output_shape(Shape in) { return in; }
     static constexpr Index parameter_count_for(Shape in) { return 2 * in.channels; }
     static constexpr Index state_count_for(Shape in) { return 2 * in.channels; }
     template <class T, Index C, Index H, Index W>
-    using bind_image = detail::BatchNormLayer<T, C, H * W, Momentum, Epsilon>;
+    using bind_image = detail::BatchNormLayer<T, C, H * W, Policy>;
     static std::string name() {
-        if (Momentum == 0.1 && Epsilon == 1e-5) return "BatchNorm";
-        return "BatchNorm<" + std::to_string(Momentum) + "," + std::to_string(Epsilon) + ">";
+        if (momentum == BatchNormDefaults::momentum && epsilon == BatchNormDefaults::epsilon) return "BatchNorm";
+        return "BatchNorm<" + std::to_string(momentum) + "," + std::to_string(epsilon) + ">";
     }
 };
 
@@ -62,8 +71,9 @@ using BatchNorm = BasicBatchNorm<>;
 
 namespace detail {
 
-template <class T, Index C, Index HW, double Momentum, double Epsilon>
-class BatchNormLayer : public BasicBatchNorm<Momentum, Epsilon> {
+template <class T, Index C, Index HW, class Policy>
+class BatchNormLayer : public BasicBatchNorm<Policy> {
+    static constexpr double kMomentum = Policy::momentum, kEpsilon = Policy::epsilon;
     /// Channel c of a batch: HW x B, one column per sample, C * HW apart.
     using Channel = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
     using ChannelOut = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
@@ -109,7 +119,7 @@ public:
                 mu = s_[c];
                 var = s_[C + c];
             }
-            const T inv_std = T(1) / std::sqrt(var + static_cast<T>(Epsilon));
+            const T inv_std = T(1) / std::sqrt(var + static_cast<T>(kEpsilon));
             s.mean[c] = mu;
             s.var[c] = n > 1 ? var * static_cast<T>(n) / static_cast<T>(n - 1) : T(0);  // unbiased, for the state
             s.inv_std[c] = inv_std;
@@ -149,7 +159,7 @@ public:
     }
     void fold_state(const T* measured) {
         if (std::isnan(measured[0])) return;
-        const auto m = static_cast<T>(Momentum);
+        const auto m = static_cast<T>(kMomentum);
         for (Index c = 0; c < C; ++c) {
             s_[c] = (T(1) - m) * s_[c] + m * measured[c];
             s_[C + c] = (T(1) - m) * s_[C + c] + m * measured[C + c];
