@@ -14,18 +14,17 @@
 // Layer 0 can instead be split by its output rows, when it offers the row split
 // of the layer contract (layer.hpp: Dense does) and its width is a multiple of 16
 // (as 128, 256 and 512 are). The scheduler calls the layer's forward_rows,
-// weight_gradient_rows and for_each_row_parameter_range and does no maths of its own. That layer
-// usually holds nearly all the parameters; split by samples, every thread reads
-// all of W and writes a whole dW, whose halves then cross from one core's cache
-// to the other's each batch. Split by rows, each thread computes, sums and
-// updates only its own rows of W, and only layer 0's outputs and their gradient
-// (kOut x B) are shared; but each thread gathers the whole batch's inputs itself,
-// and the batch takes one more hand-off between the threads. Which wins depends
-// on the machine (the benchmark times both, interleaved; the README has the
-// figures), so the row split is an option, not the default. Rows are cut at
-// fixed blocks of 64, whatever the kernel, so this too gives the same bits for
-// any thread count; the two
-// splits add layer 0's gradient in different orders, so they differ from each
+// weight_gradient_rows and for_each_row_parameter_range and does no maths of its
+// own. That layer usually holds nearly all the parameters; split by samples,
+// every thread reads all of W and writes a whole dW, whose halves then cross from
+// one core's cache to the other's each batch. Split by rows, each thread
+// computes, sums and updates only its own rows of W, and only layer 0's outputs
+// and their gradient (kOut x B) are shared; but each thread gathers the whole
+// batch's inputs itself, and the batch takes one more hand-off between the
+// threads. Which wins depends on the machine (the benchmark times both), so the
+// row split is an option, not the default. Rows are cut at fixed blocks of 64,
+// whatever the kernel, so this too gives the same bits for any thread count; the
+// two splits add layer 0's gradient in different orders, so they differ from each
 // other in the last bits.
 
 #include "scratchnet/core.hpp"
