@@ -286,6 +286,21 @@ constexpr Index state_of(Shape in) {
         return 0;
 }
 
+/// Folds the signs of A's entries (> 0 or not) into hash h, 64 at a time: two
+/// passes that agree on it took the same side of a kinked layer's kinks.
+template <class T>
+std::uint64_t fold_signs(std::uint64_t h, const Matrix<T>& A) {
+    std::uint64_t word = 0;
+    for (Index i = 0; i < A.size(); ++i) {
+        word = (word << 1) | (A.data()[i] > T(0) ? 1U : 0U);
+        if (i % 64 == 63 || i + 1 == A.size()) {
+            h = mix64(h ^ word);
+            word = 0;
+        }
+    }
+    return h;
+}
+
 template <class L>
 constexpr bool is_view() {
     if constexpr (requires { { L::view } -> std::convertible_to<bool>; })

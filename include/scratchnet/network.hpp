@@ -527,21 +527,10 @@ private:
         }
         note_nonfinite<I>(A, ws);
         if constexpr (detail::is_kinked<spec_t<I>>()) {
-            if (ws.record_kinks) note_signs(A, ws);
+            if (ws.record_kinks) ws.kink_signature = detail::fold_signs(ws.kink_signature, A);
         }
         if constexpr (requires { { layer.branch_signature(scratch) } -> std::convertible_to<std::uint64_t>; }) {
             if (ws.record_kinks) ws.kink_signature = detail::mix64(ws.kink_signature ^ layer.branch_signature(scratch));
-        }
-    }
-
-    static void note_signs(const Matrix<T>& A, Workspace& ws) {
-        std::uint64_t word = 0;
-        for (Index i = 0; i < A.size(); ++i) {
-            word = (word << 1) | (A.data()[i] > T(0) ? 1U : 0U);
-            if (i % 64 == 63 || i + 1 == A.size()) {
-                ws.kink_signature = detail::mix64(ws.kink_signature ^ word);
-                word = 0;
-            }
         }
     }
 

@@ -126,17 +126,7 @@ public:
     std::uint64_t branch_signature(const Scratch& s) const {
         std::uint64_t h = 0;
         for_each_layer([&]<std::size_t I>(const auto& layer) {
-            if constexpr (is_kinked<spec_t<I>>()) {
-                const Matrix<T>& A = s.out[I];
-                std::uint64_t word = 0;
-                for (Index i = 0; i < A.size(); ++i) {
-                    word = (word << 1) | (A.data()[i] > T(0) ? 1U : 0U);
-                    if (i % 64 == 63 || i + 1 == A.size()) {
-                        h = mix64(h ^ word);
-                        word = 0;
-                    }
-                }
-            }
+            if constexpr (is_kinked<spec_t<I>>()) h = fold_signs(h, s.out[I]);
             if constexpr (requires { { layer.branch_signature(std::get<I>(s.layers)) } -> std::convertible_to<std::uint64_t>; })
                 h = mix64(h ^ layer.branch_signature(std::get<I>(s.layers)));
         });
