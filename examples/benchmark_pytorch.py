@@ -3,7 +3,7 @@
 machine, for the in-run comparison in the README.
 
     /usr/bin/python3 examples/benchmark_pytorch.py [--data DIR | --synthetic] [--threads 1,2]
-        [--reps 3] [--networks lenet,mnist_cnn] [--optimizer benchmark|adam|sgd]
+        [--reps 3] [--networks lenet,mnist_cnn,resnet] [--optimizer benchmark|adam|sgd]
         [--samples mnist_cnn=7680] [--records]
 
 Debian's python3-torch (CPU). The data are MNIST's 60,000 training images (IDX
@@ -55,20 +55,15 @@ def find(directory, stem):
 
 
 def networks():
+    from pytorch_models import lenet, mlp, mnist_cnn, resnet
     return {
-        # The course network and the wider MLP of the Performance table.
-        "784-128-10": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)),
-        "784-512-256-10": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256),
-                                                nn.ReLU(), nn.Linear(256, 10)),
-        # LeNet-5 as scratchnet's --model lenet spells it.
-        "lenet": lambda: nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                       nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                                       nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                                       nn.Linear(84, 10)),
-        # Keras' mnist_cnn.
-        "mnist_cnn": lambda: nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                                           nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(9216, 128),
-                                           nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10)),
+        # The course network and the wider MLP of the Performance table (flattened first, as
+        # this script keeps images 1 x 28 x 28).
+        "784-128-10": lambda: nn.Sequential(nn.Flatten(), mlp(784, 128, 10)),
+        "784-512-256-10": lambda: nn.Sequential(nn.Flatten(), mlp(784, 512, 256, 10)),
+        "lenet": lenet,
+        "mnist_cnn": mnist_cnn,
+        "resnet": resnet,
     }
 
 
@@ -109,7 +104,7 @@ def main():
     parser.add_argument("--synthetic", action="store_true", help="random bytes of MNIST's shape instead of --data")
     parser.add_argument("--threads", default="1,2", help="comma-separated torch.set_num_threads settings")
     parser.add_argument("--reps", type=int, default=3, help="epochs timed per network and setting (median)")
-    parser.add_argument("--networks", default=",".join(["784-128-10", "784-512-256-10", "lenet", "mnist_cnn"]),
+    parser.add_argument("--networks", default=",".join(["784-128-10", "784-512-256-10", "lenet", "mnist_cnn", "resnet"]),
                         help="comma-separated subset")
     parser.add_argument("--optimizer", default="benchmark", choices=["benchmark", "adam", "sgd"],
                         help="benchmark: as its rows, SGD 0.01 for the MLPs and Adam for the CNNs")

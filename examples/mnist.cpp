@@ -6,6 +6,7 @@
 #include <scratchnet/scratchnet.hpp>
 
 #include "common/plot.hpp"
+#include "common/resnet.hpp"
 #include "mnist_options.hpp"
 
 #include <chrono>
@@ -259,15 +260,8 @@ int main(int argc, char** argv) {
             return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 6, 5, 1, 2>, sn::ReLU, sn::MaxPool2D<2>,
                                   sn::Conv2D<6, 16, 5>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten, sn::Dense<400, 120>,
                                   sn::ReLU, sn::Dense<120, 84>, sn::ReLU, sn::Dense<84, 10>>>(o, data);
-        if (o.model == "resnet")  // the README's residual network: 16 channels, then 32 at 14 x 14
-            return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 16, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
-                                  sn::Residual<sn::Conv2D<16, 16, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
-                                               sn::Conv2D<16, 16, 3, 1, 1>, sn::BatchNorm>,
-                                  sn::ReLU,
-                                  sn::Residual<sn::Conv2D<16, 32, 4, 2, 1>, sn::BatchNorm, sn::ReLU,
-                                               sn::Conv2D<32, 32, 3, 1, 1>, sn::BatchNorm,
-                                               sn::Shortcut<sn::Conv2D<16, 32, 2, 2>, sn::BatchNorm>>,
-                                  sn::ReLU, sn::GlobalAvgPool2D, sn::Dense<32, 10>>>(o, data);
+        if (o.model == "resnet")  // the README's residual network (common/resnet.hpp)
+            return run<examples::MnistResNet<sn::Softmax, sn::CrossEntropy>>(o, data);
         if (o.model == "cnn")
             return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>, sn::ReLU,
                                   sn::MaxPool2D<2>, sn::Dropout<0.25>, sn::Flatten, sn::Dense<9216, 128>, sn::ReLU,

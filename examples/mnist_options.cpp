@@ -20,7 +20,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--model", o.model,
                    "mlp: dense layers (--hidden); lenet: LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84); "
                    "cnn: Keras' mnist_cnn (conv 32@3x3, conv 64@3x3, pool, dropout 0.25, 128, dropout 0.5); "
-                   "resnet: conv 16@3x3 + BatchNorm, a residual block, a downsampling block to 32 channels, "
+                   "resnet: conv 16@3x3 + BatchNorm, residual blocks at 16, 32 and 64 channels (28, 14, 7 pixels), "
                    "global average pooling")
         ->check(CLI::IsMember({"mlp", "lenet", "cnn", "resnet"}))
         ->capture_default_str();

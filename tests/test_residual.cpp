@@ -120,3 +120,19 @@ TEST_CASE("a residual network trains to the same bits on 1 and 2 threads") {
     CHECK(accuracy == accuracy2);
     CHECK(accuracy > 0.95);
 }
+
+TEST_CASE("inference batches are sized by every buffer of a pass, a Residual block's inner outputs included") {
+    using Net = sn::Network<sn::Input<4, 28, 28>, sn::Conv2D<4, 16, 3, 1, 1>, sn::ReLU,
+                            sn::Residual<sn::Conv2D<16, 16, 3, 1, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<16, 16, 3, 1, 1>>,
+                            sn::ReLU, sn::GlobalAvgPool2D, sn::Dense<16, 2>, sn::Softmax, sn::CrossEntropy>;
+    constexpr sn::Index image = 16 * 28 * 28;
+    // Top level: the first convolution (its ReLU in place), the block's output (the
+    // ReLU after it in place), the pooled 16 and Dense's 2 (Softmax in place).
+    // Inside the block, each of its four layers has an output of its own.
+    constexpr sn::Index per_sample = image + image + 16 + 2 + 4 * image;
+    static_assert(Net::inference_batch_size == (sn::Index{1} << 22) / per_sample);
+    CHECK(Net::inference_batch_size == 55);
+    // A small network is capped at 1024 samples per pass.
+    CHECK(sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>::inference_batch_size ==
+          1024);
+}

@@ -20,4 +20,14 @@ int main() {
     Cnn cnn(7);
     auto hc = sn::fit(cnn, sgd, X, y, {.epochs = 1, .batch_size = 128, .seed = 1});
     std::cout << Cnn::architecture() << " " << hc.back().loss << "\n";
+
+    // Weight files for PyTorch, written and read back, a residual block with
+    // BatchNorm among the layers.
+    using Res = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 4, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
+                            sn::Residual<sn::Conv2D<4, 4, 3, 1, 1>, sn::BatchNorm>, sn::GlobalAvgPool2D,
+                            sn::Dense<4, 10>, sn::Softmax, sn::CrossEntropy>;
+    Res res(3);
+    sn::save_safetensors(res, "user_program.safetensors");
+    sn::load_safetensors(res, "user_program.safetensors", {"conv", "bn", "block.conv", "block.bn", "fc"});
+    std::cout << Res::tensors().size() << "\n";
 }

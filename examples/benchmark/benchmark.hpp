@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -41,6 +42,37 @@ inline double time_median(int reps, const std::function<void()>& f) {
         t.push_back(seconds_since(start));
     }
     return median(t);
+}
+
+/// What a layer costs, from epochs of a network without it (`plain`) and with it
+/// (`with`), each a function of the epoch's seed returning seconds. A cost of a few
+/// per cent is smaller than the drift of a shared machine's speed within a minute,
+/// so after one warm-up epoch each the two run back to back in pairs (order
+/// alternating), three pairs per repetition; the cost is the median of the pairs'
+/// ratios, with / plain - 1.
+struct PairedEpochs {
+    double plain, with, cost;  // median seconds, median seconds, median ratio - 1
+};
+inline PairedEpochs paired_epochs(int reps, const std::function<double(std::uint64_t)>& plain,
+                                  const std::function<double(std::uint64_t)>& with) {
+    plain(0);
+    with(0);
+    std::vector<double> t_plain, t_with, ratios;
+    for (int r = 0; r < 3 * reps; ++r) {
+        const auto seed = static_cast<std::uint64_t>(r + 1);
+        double a = 0, b = 0;
+        if (r % 2 == 0) {
+            a = plain(seed);
+            b = with(seed);
+        } else {
+            b = with(seed);
+            a = plain(seed);
+        }
+        t_plain.push_back(a);
+        t_with.push_back(b);
+        ratios.push_back(b / a);
+    }
+    return {median(t_plain), median(t_with), median(ratios) - 1.0};
 }
 
 /// `s` in single quotes, for a POSIX shell.
@@ -87,7 +119,8 @@ inline constexpr sn::Index kTrainSamples = 60000;
 inline constexpr TableNetwork kTableNetworks[] = {{"784-128-10", "784-128-10 (the course's)", kTrainSamples, true},
                                                   {"784-512-256-10", "784-512-256-10", kTrainSamples, true},
                                                   {"lenet", "LeNet-5", kTrainSamples, false},
-                                                  {"mnist_cnn", "Keras' mnist_cnn", 7680, false}};
+                                                  {"mnist_cnn", "Keras' mnist_cnn", 7680, false},
+                                                  {"resnet", "the README's ResNet (BatchNorm)", 7680, false}};
 inline constexpr sn::Index table_samples(std::string_view label) {
     for (const auto& n : kTableNetworks)
         if (label == n.label) return n.samples;
@@ -117,8 +150,11 @@ Data load_data(const fs::path& dir, int reps, std::vector<Row>& rows);
 void dense_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
 /// dropout.cpp: what Dropout costs, from paired epochs with and without it.
 void dropout_cost(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
-/// cnn_epochs.cpp: LeNet's and mnist_cnn's training epochs and GFLOP/s.
+/// cnn_epochs.cpp: LeNet's, mnist_cnn's and the README's ResNet's training epochs,
+/// and the GFLOP/s of the first two.
 void cnn_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
+/// batch_norm.cpp: what BatchNorm costs, from paired epochs of the ResNet with and without it.
+void batch_norm_cost(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
 /// convolutions.cpp: mnist_cnn's convolutions alone against the GEMM rate.
 void convolutions(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
 /// machine.cpp: the machine's GEMM rates and what reading the other core's writes costs.

@@ -1,7 +1,9 @@
-// The convolutional networks' training epochs: LeNet-5 and Keras' mnist_cnn, Adam
-// at batch 128, on 1 and 2 threads, and the GFLOP/s of the products they run.
+// The convolutional networks' training epochs: LeNet-5, Keras' mnist_cnn and the
+// README's ResNet, Adam at batch 128, on 1 and 2 threads, and the GFLOP/s of the
+// products the first two run.
 #include "benchmark/benchmark.hpp"
 #include "benchmark/flops.hpp"
+#include "common/resnet.hpp"
 
 namespace bench {
 namespace {
@@ -10,7 +12,7 @@ namespace {
 // measured in turn after a warm-up, over the first `samples` training images
 // (kTableNetworks says how many) and scaled to 60,000; the GFLOP/s of the products
 // the network runs (for mnist_cnn's second convolution, Winograd's; its first, with
-// one input channel, runs im2col).
+// one input channel, runs im2col), where flops_per_sample counts them (> 0).
 template <class Net>
 void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, const sn::MnistSet<sn::ByteMatrix>& data,
                int reps, std::vector<Row>& rows) {
@@ -32,6 +34,7 @@ void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, co
     const double one = median(times[0]), two = median(times[1]);
     rows.push_back({p + "epoch, 1 thread (timed on " + std::to_string(n) + " samples)", one, "s"});
     rows.push_back({p + "epoch, 2 threads (timed on " + std::to_string(n) + " samples)", two, "s"});
+    if (flops_per_sample <= 0) return;
     rows.push_back({p + "GEMM work per epoch", flops_per_sample * 60000.0 / 1e9, "GFLOP"});
     rows.push_back({p + "achieved, 1 thread", flops_per_sample * 60000.0 / one / 1e9, "GFLOP/s"});
     rows.push_back({p + "achieved, 2 threads", flops_per_sample * 60000.0 / two / 1e9, "GFLOP/s"});
@@ -52,6 +55,7 @@ void cnn_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<
     bench_cnn<MnistCnn>("mnist_cnn", conv_flops(1, 32, 3, 26, 26, true) + mnist_cnn_conv2_flops() +
                                          dense_flops(9216, 128) + dense_flops(128, 10),
                         table_samples("mnist_cnn"), data, reps, rows);
+    bench_cnn<examples::MnistResNet<sn::Softmax, sn::CrossEntropy>>("resnet", 0, table_samples("resnet"), data, reps, rows);
 }
 
 }  // namespace bench

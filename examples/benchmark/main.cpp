@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     fs::path out = ".";
     bool compile = true;
     bool dropout_only = false;
+    bool batch_norm_only = false;
     bool markdown = false;
     bool pytorch = false;
     fs::path pytorch_script = SCRATCHNET_PYTORCH_SCRIPT;
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
     app.add_option("--out", out, "directory for benchmark.csv and benchmark.json")->capture_default_str();
     app.add_flag("!--no-compile", compile, "skip the compile-time measurements");
     app.add_flag("--dropout-only", dropout_only, "measure only what Dropout costs (3 x --reps pairs of epochs)");
+    app.add_flag("--batch-norm-only", batch_norm_only,
+                 "measure only what BatchNorm costs in the README's ResNet (3 x --reps pairs of epochs)");
     app.add_flag("--markdown", markdown, "end with the README's performance table, as markdown");
     app.add_flag("--pytorch", pytorch, "time the same networks in PyTorch too (python3 with torch; n/a without)");
     app.add_option("--pytorch-script", pytorch_script, "the script --pytorch runs")->capture_default_str();
@@ -58,12 +61,14 @@ int main(int argc, char** argv) {
     std::vector<bench::Row> rows;
     const bench::Data data = bench::load_data(data_dir, reps, rows);
     std::cout << "data: " << data.source << "\nreps: " << reps << " (medians)\n" << std::flush;
-    if (dropout_only) {
-        bench::dropout_cost(data.mnist, reps, rows);
+    if (dropout_only || batch_norm_only) {
+        if (dropout_only) bench::dropout_cost(data.mnist, reps, rows);
+        if (batch_norm_only) bench::batch_norm_cost(data.mnist, reps, rows);
     } else {
         bench::dense_epochs(data.mnist, reps, rows);
         bench::dropout_cost(data.mnist, reps, rows);
         bench::cnn_epochs(data.mnist, reps, rows);
+        bench::batch_norm_cost(data.mnist, reps, rows);
         bench::convolutions(data.mnist, reps, rows);
         const bench::GemmRates rates = bench::machine(reps, rows);
         bench::gemm_shares(rates, rows);

@@ -34,6 +34,12 @@
 //                                              layer by layer in one state buffer, saved,
 //                                              loaded and copied with the parameters,
 //                                              never touched by an optimizer (default 0)
+//   static constexpr Index pass_width_for(Shape in)
+//                                              scalars per sample its Scratch holds
+//                                              in a forward pass beyond its output
+//                                              (a Residual block's inner outputs); the
+//                                              network sizes its inference batches by
+//                                              it (default 0)
 //   static constexpr bool gives_probabilities  true: every output lies in (0, 1)
 //                                              (Softmax, Sigmoid), so a loss that
 //                                              takes logs (CrossEntropy,
@@ -82,6 +88,10 @@
 //                                      gradient (mpi::fit gathers them from every
 //                                      process first): the state never depends on
 //                                      threads or processes.
+//     optional: static std::vector<TensorLayout> tensors()   its parameters and
+//                                      state as named tensors, PyTorch's names and
+//                                      shapes (tensors.hpp): what lets weight files
+//                                      (weights/safetensors.hpp) read and write it.
 //     optional: void constrain_max_norm(T c)   FitOptions::max_norm: each unit's
 //                                      incoming weights scaled to norm <= c.
 //     optional: std::uint64_t branch_signature(const S&) const   a hash of the
@@ -282,6 +292,15 @@ constexpr Index state_of(Shape in) {
         return L::state_count_for(in);
     else if constexpr (requires { { L::state_count } -> std::convertible_to<Index>; })
         return L::state_count;
+    else
+        return 0;
+}
+
+/// Scalars per sample spec L's Scratch holds in a forward pass at input shape `in`.
+template <class L>
+constexpr Index pass_width_of([[maybe_unused]] Shape in) {
+    if constexpr (requires { { L::pass_width_for(in) } -> std::convertible_to<Index>; })
+        return L::pass_width_for(in);
     else
         return 0;
 }

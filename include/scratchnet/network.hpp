@@ -23,6 +23,7 @@
 #include "scratchnet/losses.hpp"
 #include "scratchnet/shape.hpp"
 #include "scratchnet/task.hpp"
+#include "scratchnet/tensors.hpp"
 
 #include <algorithm>
 #include <array>
@@ -33,6 +34,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace scratchnet {
 
@@ -309,6 +311,16 @@ public:
         return owner;
     }
 
+    /// The network's named tensors (tensors.hpp): each layer's module named by its
+    /// position, as the state_dict of the equivalent nn.Sequential names them
+    /// ("0.weight", "0.bias", "2.weight", ...). Declared where every layer with
+    /// parameters or state declares its tensors.
+    static std::vector<TensorLayout> tensors()
+        requires(detail::tensors_known<typename Pack::layers, Plan>())
+    {
+        return detail::pack_tensors<typename Pack::layers, Plan>();
+    }
+
     /// Name of layer i, e.g. "Dense<784,128>" or "ReLU" (Input<...> is no layer).
     static std::string layer_name(std::size_t i) {
         if (i >= depth) return "?";
@@ -319,14 +331,11 @@ public:
     }
 
     /// Samples per forward pass where the library runs a large data set through in
-    /// inference (evaluate, accuracy, confusion_matrix): up to 1024, fewer where a
-    /// layer is wide, so that no buffer of a pass holds much more than 2^22
-    /// scalars (16 MB of floats; a 64-channel 24 x 24 convolution gets 113).
-    static constexpr Index inference_batch_size = [] {
-        Index widest = Plan::input_size;
-        for (std::size_t i = 0; i < Plan::depth; ++i) widest = std::max(widest, Plan::width_out[i]);
-        return std::clamp<Index>((Index{1} << 22) / widest, 1, 1024);
-    }();
+    /// inference (evaluate, accuracy, confusion_matrix): up to 1024, fewer where the
+    /// layers are wide or many, so that one pass holds about 2^22 scalars (16 MB of
+    /// floats) at most, however deep the network.
+    static constexpr Index inference_batch_size =
+        std::clamp<Index>((Index{1} << 22) / std::max<Index>(Plan::pass_width, 1), 1, 1024);
 
     /// The shape of layer i's output (a flat vector of n features is n x 1 x 1).
     static constexpr Shape output_shape(std::size_t i) { return Plan::shape_out[i]; }

@@ -11,6 +11,7 @@
 //   training/               fit(): options, trainer, batch scheduler, thread pool
 //   kernels/                GEMM, Winograd and SIMD loops (internal)
 //   data/                   IDX and MNIST loaders
+//   tensors.hpp weights/    layers' named tensors; safetensors files (weights from PyTorch and back)
 //   metrics.hpp serialize.hpp gradient_check.hpp neuron.hpp
 
 #include "scratchnet/core.hpp"
@@ -41,5 +42,7 @@
 #include "scratchnet/path.hpp"
 #include "scratchnet/serialize.hpp"
 #include "scratchnet/shape.hpp"
+#include "scratchnet/tensors.hpp"
 #include "scratchnet/training.hpp"
 #include "scratchnet/version.hpp"
+#include "scratchnet/weights/safetensors.hpp"

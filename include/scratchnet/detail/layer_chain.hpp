@@ -10,12 +10,14 @@
 #include "scratchnet/detail/layer_pack.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
+#include "scratchnet/tensors.hpp"
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace scratchnet::detail {
 
@@ -44,7 +46,9 @@ class LayerChain {
     using Plan = typename Pack::plan;
     static_assert(
         check_layers<typename Pack::layers, typename Pack::specs, T, Plan>(std::make_index_sequence<Plan::depth>{}));
-    static_assert(Plan::shapes_agree(std::make_index_sequence<Plan::depth>{}));
+    static_assert(Plan::shapes_agree(std::make_index_sequence<Plan::depth>{}),
+                  "scratchnet::Residual<...>: a layer of this block does not fit the shape it meets (the first error "
+                  "names the layer and both sizes, the lines after it the block)");
     static constexpr std::size_t depth = Plan::depth;
     template <std::size_t I>
     using spec_t = std::tuple_element_t<I, typename Pack::specs>;
@@ -61,6 +65,14 @@ public:
         typename Pack::scratch layers;
         std::array<Matrix<T>, depth> out, delta;
     };
+
+    /// The chain's tensors (tensors.hpp), each inner module named by its position in
+    /// the chain; declared where every inner layer with parameters or state declares its own.
+    static std::vector<TensorLayout> tensors()
+        requires(tensors_known<typename Pack::layers, Plan>())
+    {
+        return pack_tensors<typename Pack::layers, Plan>();
+    }
 
     void attach(T* params) {
         for_each_layer([&]<std::size_t I>(auto& layer) {

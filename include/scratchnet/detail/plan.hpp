@@ -182,6 +182,18 @@ struct Plan {
 
     static constexpr std::size_t buffer_count = buffer[depth - 1] + 1;
 
+    /// Scalars per sample a forward pass holds: each output buffer once, and what
+    /// each layer holds inside (pass_width_for, layer.hpp).
+    static constexpr Index pass_width = [] {
+        constexpr std::array<Index (*)(Shape), depth> inner{&pass_width_of<Ls>...};
+        Index n = 0;
+        for (std::size_t i = 0; i < depth; ++i) {
+            n += inner[i](shape_in[i]);
+            if (i == 0 || buffer[i] != buffer[i - 1]) n += width_out[i];
+        }
+        return n;
+    }();
+
     /// Whether anything before layer i has parameters, i.e. whether the gradient
     /// with respect to layer i's input is worth computing.
     static constexpr std::array<bool, depth> input_gradient_needed = [] {

@@ -5,6 +5,7 @@
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
+#include "scratchnet/tensors.hpp"
 
 #include <cmath>
 #include <new>

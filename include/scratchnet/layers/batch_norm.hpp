@@ -26,10 +26,12 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
+#include "scratchnet/tensors.hpp"
 
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace scratchnet {
 
@@ -97,6 +99,16 @@ public:
         for (Index c = 0; c < C; ++c) p_[c] = T(1), p_[C + c] = T(0);
     }
     void attach_state(T* state) { s_ = state; }
+
+    /// PyTorch's nn.BatchNorm1d / nn.BatchNorm2d: weight and bias (gamma, beta),
+    /// running_mean and running_var, and its int64 num_batches_tracked (tensors.hpp).
+    static std::vector<TensorLayout> tensors() {
+        return {{"weight", {C}, TensorRole::parameter, 0, false},
+                {"bias", {C}, TensorRole::parameter, C, false},
+                {"running_mean", {C}, TensorRole::state, 0, false},
+                {"running_var", {C}, TensorRole::state, C, false},
+                {"num_batches_tracked", {}, TensorRole::counter, 0, false}};
+    }
     void initialize_state() {
         for (Index c = 0; c < C; ++c) s_[c] = T(0), s_[C + c] = T(1);
     }

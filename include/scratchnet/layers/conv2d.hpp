@@ -124,6 +124,9 @@ public:
     /// Max-norm (constrain_max_norm) constrains each kernel as a unit.
     void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, kTaps, OutC * K * K); }
 
+    /// PyTorch's nn.Conv2d: weight [OutC, InC, K, K], bias [OutC] (tensors.hpp).
+    static std::vector<TensorLayout> tensors() { return affine_tensors({OutC, InC, K, K}); }
+
     /// Whether this layer runs Winograd's F(2x2, 3x3) rather than im2col.
     static constexpr bool winograd = K == 3 && Stride == 1 && InC >= 4;
     using Winograd = Winograd3x3<T, InC, OutC, H, W, Pad>;

@@ -48,6 +48,9 @@ public:
     /// He or Glorot with fan-in In and fan-out Out (see AffineParameters).
     void initialize(Rng& rng, Init init) { Parameters::initialize(rng, init, In, Out); }
 
+    /// PyTorch's nn.Linear: weight [Out, In], bias [Out] (tensors.hpp).
+    static std::vector<TensorLayout> tensors() { return detail::affine_tensors({Out, In}); }
+
     // The row split (layer.hpp): rows [r0, r1) of forward() and of backward()'s
     // parameter gradient, for a scheduler that gives each thread some rows (each
     // thread then reads and updates only its rows of W). A row of the result does

@@ -26,6 +26,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace scratchnet {
 
@@ -98,6 +99,13 @@ struct tuple_shape<std::tuple<Ls...>> {
         ((n += state_of<Ls>(in), in = shape_after<Ls>(in)), ...);
         return n;
     }
+    /// Scalars per sample a forward pass of the chain holds: every layer's output
+    /// (LayerChain gives each its own buffer) and what each holds inside.
+    static constexpr Index pass_width([[maybe_unused]] Shape in) {
+        Index n = 0;
+        ((n += pass_width_of<Ls>(in), in = shape_after<Ls>(in), n += in.size()), ...);
+        return n;
+    }
     static std::string names() { return chain_names<Ls...>(); }
 };
 
@@ -120,6 +128,7 @@ public:
     static constexpr Index outputs = 0;
     static constexpr Index parameter_count_for(Shape in) { return Main::parameters(in) + Short::parameters(in); }
     static constexpr Index state_count_for(Shape in) { return Main::state(in) + Short::state(in); }
+    static constexpr Index pass_width_for(Shape in) { return Main::pass_width(in) + Short::pass_width(in); }
     /// The main path's shape (that both paths give it is checked where the block is bound).
     static constexpr Shape output_shape(Shape in) { return Main::of(in); }
     template <class T, Index C, Index H, Index W>
@@ -153,6 +162,19 @@ public:
         typename ShortChain::Scratch shortcut;
         Matrix<T> dx_shortcut;
     };
+
+    /// The block's tensors (tensors.hpp): "main.<i>." and "shortcut.<i>." before
+    /// each inner layer's, i its position on its path, as in a PyTorch module with
+    /// attributes main and shortcut, each an nn.Sequential.
+    static std::vector<TensorLayout> tensors()
+        requires HasTensors<MainChain> && (!has_shortcut || HasTensors<ShortChain>)
+    {
+        std::vector<TensorLayout> out;
+        append_tensors(out, MainChain::tensors(), "main.", 0, 0);
+        if constexpr (has_shortcut)
+            append_tensors(out, ShortChain::tensors(), "shortcut.", MainChain::parameter_count, MainChain::state_count);
+        return out;
+    }
 
     void attach(T* params) {
         main_.attach(params);

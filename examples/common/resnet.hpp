@@ -1,0 +1,47 @@
+#pragma once
+// The README's residual network for 28 x 28 images, shared by the mnist example
+// (--model resnet) and the benchmark, which also times it without its BatchNorm
+// layers to measure what they cost. Tail... is what follows the last Dense
+// (Softmax, CrossEntropy).
+//
+// Three stages of 16, 32 and 64 channels at 28 x 28, 14 x 14 and 7 x 7: a 3 x 3
+// convolution, then one block per stage, each stage after the first entered by a
+// block that halves the image (a 4 x 4 convolution, stride 2, on the main path;
+// a 2 x 2 one on the shortcut), then global average pooling and Dense<64, 10>.
+
+#include <scratchnet/scratchnet.hpp>
+
+namespace examples {
+
+namespace sn = scratchnet;
+
+template <class... Tail>
+using MnistResNet =
+    sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 16, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
+                sn::Residual<sn::Conv2D<16, 16, 3, 1, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<16, 16, 3, 1, 1>, sn::BatchNorm>,
+                sn::ReLU,
+                sn::Residual<sn::Conv2D<16, 32, 4, 2, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<32, 32, 3, 1, 1>, sn::BatchNorm,
+                             sn::Shortcut<sn::Conv2D<16, 32, 2, 2>, sn::BatchNorm>>,
+                sn::ReLU,
+                sn::Residual<sn::Conv2D<32, 32, 3, 1, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<32, 32, 3, 1, 1>, sn::BatchNorm>,
+                sn::ReLU,
+                sn::Residual<sn::Conv2D<32, 64, 4, 2, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<64, 64, 3, 1, 1>, sn::BatchNorm,
+                             sn::Shortcut<sn::Conv2D<32, 64, 2, 2>, sn::BatchNorm>>,
+                sn::ReLU,
+                sn::Residual<sn::Conv2D<64, 64, 3, 1, 1>, sn::BatchNorm, sn::ReLU, sn::Conv2D<64, 64, 3, 1, 1>, sn::BatchNorm>,
+                sn::ReLU, sn::GlobalAvgPool2D, sn::Dense<64, 10>, Tail...>;
+
+/// MnistResNet with every BatchNorm taken out.
+template <class... Tail>
+using MnistResNetWithoutBatchNorm =
+    sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 16, 3, 1, 1>, sn::ReLU,
+                sn::Residual<sn::Conv2D<16, 16, 3, 1, 1>, sn::ReLU, sn::Conv2D<16, 16, 3, 1, 1>>, sn::ReLU,
+                sn::Residual<sn::Conv2D<16, 32, 4, 2, 1>, sn::ReLU, sn::Conv2D<32, 32, 3, 1, 1>,
+                             sn::Shortcut<sn::Conv2D<16, 32, 2, 2>>>,
+                sn::ReLU, sn::Residual<sn::Conv2D<32, 32, 3, 1, 1>, sn::ReLU, sn::Conv2D<32, 32, 3, 1, 1>>, sn::ReLU,
+                sn::Residual<sn::Conv2D<32, 64, 4, 2, 1>, sn::ReLU, sn::Conv2D<64, 64, 3, 1, 1>,
+                             sn::Shortcut<sn::Conv2D<32, 64, 2, 2>>>,
+                sn::ReLU, sn::Residual<sn::Conv2D<64, 64, 3, 1, 1>, sn::ReLU, sn::Conv2D<64, 64, 3, 1, 1>>, sn::ReLU,
+                sn::GlobalAvgPool2D, sn::Dense<64, 10>, Tail...>;
+
+}  // namespace examples
