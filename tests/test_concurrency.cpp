@@ -9,6 +9,8 @@
 #include "support/fixtures.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <pthread.h>
 #include <set>
@@ -73,6 +75,103 @@ TEST_CASE("evaluate and accuracy run concurrently on one const network") {
     for (double g : got) CHECK(g == expected);
 }
 
+TEST_CASE("predict, outputs, evaluate, accuracy and confusion_matrix on 2 threads give the bits of 1") {
+    const Net net = trained();
+    static_assert(Net::inference_batch_size == 1024);
+    const sn::Matrix<float> X = sn::Matrix<float>::Random(20, 3000);  // three blocks, the last short
+    sn::Labels y(3000);
+    for (int j = 0; j < 3000; ++j) y[j] = (j * 7) % 5;
+    const sn::Labels one = net.predict(X, 1);
+    const sn::Matrix<float> P1 = net.outputs(X, 1);
+    // One thread is the plain block loop: check it against a single pass first.
+    Net::Workspace ws;
+    CHECK(P1.middleCols(1024, 1024) == net.forward(Net::Batch(X.data() + 1024 * 20, 20, 1024), ws));
+    for (unsigned threads : {2u, 0u}) {
+        CAPTURE(threads);
+        CHECK(net.predict(X, threads) == one);
+        CHECK(net.outputs(X, threads) == P1);
+        const sn::Evaluation a = sn::evaluate(net, X, y, 1), b = sn::evaluate(net, X, y, threads);
+        CHECK(a.loss == b.loss);
+        CHECK(a.accuracy == b.accuracy);
+        CHECK(sn::accuracy(net, X, y, threads) == a.accuracy);
+        CHECK(sn::confusion_matrix(net, X, y, threads) == sn::confusion_matrix(net, X, y, 1));
+    }
+    CHECK(sn::confusion_matrix(net, X, y, 1) == sn::confusion_matrix(one, y, Net::class_count));
+}
+
+TEST_CASE("inference on threads from several user threads at once equals the one-thread result") {
+    const Net net = trained();
+    const sn::Matrix<float> X = sn::Matrix<float>::Random(20, 2100);
+    sn::Labels y(2100);
+    for (int j = 0; j < 2100; ++j) y[j] = j % 5;
+    const sn::Evaluation expected = sn::evaluate(net, X, y, 1);
+    const sn::Labels labels = net.predict(X, 1);
+    std::vector<sn::Evaluation> got(3);
+    std::vector<sn::Labels> predicted(3);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 3; ++t)
+        threads.emplace_back([&, t] {
+            got[t] = sn::evaluate(net, X, y, 2);
+            predicted[t] = net.predict(X, 2);
+        });
+    for (auto& th : threads) th.join();
+    for (std::size_t t = 0; t < 3; ++t) {
+        CHECK(got[t].loss == expected.loss);
+        CHECK(got[t].accuracy == expected.accuracy);
+        CHECK(predicted[t] == labels);
+    }
+}
+
+TEST_CASE("a pool thread that is held up does not hold up the tasks it has not started") {
+    // Task 1 belongs to thread 1 and waits until every other task is done. Thread 1's
+    // other tasks (3, 5, 7, 9) can then only finish if another thread takes them.
+    sn::detail::ThreadPool pool(2, false);
+    std::atomic<int> done{0};
+    std::atomic<bool> waited_out{false};
+    auto task = [&](std::size_t i) {
+        if (i == 1) {
+            const auto start = std::chrono::steady_clock::now();
+            while (done.load() < 9) {
+                if (std::chrono::steady_clock::now() - start > std::chrono::seconds(20)) {
+                    waited_out = true;
+                    break;
+                }
+                std::this_thread::yield();
+            }
+        }
+        ++done;
+    };
+    pool.run(10, task);
+    CHECK(done.load() == 10);
+    CHECK_FALSE(waited_out.load());
+}
+
+TEST_CASE("a pool whose caller keeps waiting for a descheduled thread runs alone for a while") {
+    sn::detail::ThreadPool pool(2, false);
+    std::vector<int> hits(2, 0);
+    // On thread 1 a task takes a millisecond, as if the machine had taken its core
+    // away; on the caller a tenth of that, so the caller waits on every split run
+    // in which thread 1 took a task.
+    auto task = [&](std::size_t i, unsigned thread) {
+        if (thread != 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        } else {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+            while (std::chrono::steady_clock::now() < until) {
+            }
+        }
+        ++hits[i];
+    };
+    int rounds = 0;
+    for (; rounds < 2000 && pool.solo_runs() == 0; ++rounds) pool.run(hits.size(), task);
+    CHECK(pool.solo_runs() > 0);
+    const std::size_t before = pool.tasks_run(1);
+    for (int more = 0; more < 20; ++more, ++rounds) pool.run(hits.size(), task);  // alone: thread 1 idle
+    CHECK(pool.tasks_run(1) == before);
+    CHECK(hits[0] == rounds);
+    CHECK(hits[1] == rounds);
+}
+
 TEST_CASE("the thread pool runs every task exactly once and rethrows a task's exception") {
     sn::detail::ThreadPool pool(3);
     std::vector<int> hits(50, 0);
@@ -106,12 +205,29 @@ TEST_CASE("fit uses every processor by default and clamps larger requests, with 
     CHECK(a.parameters() == c.parameters());
 }
 
+namespace {
+// An element-wise layer that takes half a millisecond per pass on any thread: the
+// chunks take long enough that a worker the pool wakes is there before the
+// caller has taken every one (a thread claims what is left; see thread_pool.hpp).
+struct SlowEverywhere {
+    static constexpr Eigen::Index inputs = 0, outputs = 0, parameter_count = 0;
+    static constexpr bool elementwise = true;
+    static const char* name() { return "SlowEverywhere"; }
+    template <class T>
+    static void forward(sn::Matrix<T>&) {
+        usleep(500);
+    }
+    template <class T>
+    static void backward(const sn::Matrix<T>&, sn::Matrix<T>&) {}
+};
+}  // namespace
+
 TEST_CASE("fit with 2 threads runs chunks on both") {
     if (hardware_threads() < 2) return;  // clamped to 1 on a one-processor machine
     sn::Matrix<float> X;
     sn::Labels y;
     fixtures::three_classes(512, X, y);
-    fixtures::ThreeClassNet net(1);
+    sn::Network<sn::Dense<4, 16>, SlowEverywhere, sn::ReLU, sn::Dense<16, 3>, sn::Softmax, sn::CrossEntropy> net(1);
     sn::SGD sgd(0.1f);
     const sn::History h = sn::fit(net, sgd, X, y, {.epochs = 2, .batch_size = 256, .threads = 2, .chunk_size = 32});
     REQUIRE(h.tasks_per_thread.size() == 2);
@@ -135,6 +251,7 @@ public:
     template <class Net>
     void update(Net& net, Eigen::Index begin, Eigen::Index end) {
         net.parameters().segment(begin, end - begin) -= 0.1f * net.gradients().segment(begin, end - begin);
+        usleep(1000);  // long enough for the pool's other thread to take a range (see SlowEverywhere)
         const std::lock_guard lock(mutex);
         ++ranges;
         threads.insert(std::this_thread::get_id());

@@ -2,9 +2,11 @@
 // Judging a trained network: evaluate() (mean loss and accuracy; for a multi-label
 // network also the exact-match ratio; for a regression network MSE, MAE and R^2),
 // accuracy(), confusion_matrix(). All take a const network and work through it in
-// blocks of columns with their own workspace, so they are safe to call concurrently.
+// blocks of columns, each thread with its own workspace, so they are safe to call
+// concurrently; the blocks spread over threads with the bits of one thread.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/inference_blocks.hpp"
 #include "scratchnet/training/batch_source.hpp"
 #include "scratchnet/task.hpp"
 
@@ -57,28 +59,53 @@ struct Subset {
 };
 
 /// Calls f(P, targets_block, loss_sum) for consecutive blocks of up to `block`
-/// samples of the subset (in inference mode: a fresh workspace's pass).
+/// samples of the subset, in order (in inference mode: a fresh workspace's pass).
+/// The passes run on `threads` threads (0: one per processor); with more than
+/// one, each block's outputs and targets are kept until f has seen the blocks
+/// before it, so f sees exactly what one thread gives.
 template <class Net, class Inputs, class Targets, class F>
 void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, const std::string& who,
-                    Subset subset = {}, Index block = Net::inference_batch_size) {
+                    Subset subset = {}, unsigned threads = 0, Index block = Net::inference_batch_size) {
     using T = typename Net::Scalar;
     check_data<Net>(X, Y, who);
     const Index n = subset.indices != nullptr ? subset.size : sample_count(X);
-    typename Net::Workspace ws;
-    Matrix<T> Xb, Yb;
-    std::vector<Index> idx(static_cast<std::size_t>(std::min(block, n)));
-    for (Index begin = 0; begin < n; begin += block) {
-        const Index m = std::min(block, n - begin);
-        if (subset.indices != nullptr)
-            std::copy_n(subset.indices + begin, m, idx.begin());
-        else
-            std::iota(idx.begin(), idx.begin() + m, begin);
-        gather_inputs(X, idx.data(), m, Xb);
-        gather_targets(Y, idx.data(), m, Net::output_size, Yb);
-        const typename Net::Batch view(Xb.data(), Xb.rows(), m);
-        const Matrix<T>& P = net.forward(view, ws);
-        f(P, Yb, net.loss_sum(typename Net::Batch(Yb.data(), Yb.rows(), m), ws));
-    }
+    const auto blocks = static_cast<std::size_t>((n + block - 1) / block);
+    struct Lane {
+        typename Net::Workspace ws;
+        Matrix<T> Xb, Yb;
+        std::vector<Index> idx;
+    };
+    std::vector<Lane> lanes;
+    std::vector<Matrix<T>> outputs, targets;  // per block, when the blocks run on several threads
+    std::vector<T> losses;
+    run_blocks(
+        blocks, threads,
+        [&](unsigned k) {
+            lanes.resize(k);
+            for (Lane& lane : lanes) lane.idx.resize(static_cast<std::size_t>(std::min(block, n)));
+            if (k > 1) outputs.resize(blocks), targets.resize(blocks), losses.resize(blocks);
+        },
+        [&](std::size_t b, unsigned w) {
+            Lane& lane = lanes[w];
+            const Index begin = static_cast<Index>(b) * block, m = std::min(block, n - begin);
+            if (subset.indices != nullptr)
+                std::copy_n(subset.indices + begin, m, lane.idx.begin());
+            else
+                std::iota(lane.idx.begin(), lane.idx.begin() + m, begin);
+            gather_inputs(X, lane.idx.data(), m, lane.Xb);
+            Matrix<T>& Yb = outputs.empty() ? lane.Yb : targets[b];
+            gather_targets(Y, lane.idx.data(), m, Net::output_size, Yb);
+            const typename Net::Batch view(lane.Xb.data(), lane.Xb.rows(), m);
+            const Matrix<T>& P = net.forward(view, lane.ws);
+            const T loss = net.loss_sum(typename Net::Batch(Yb.data(), Yb.rows(), m), lane.ws);
+            if (outputs.empty()) {
+                f(P, Yb, loss);  // one thread: the blocks come in order
+            } else {
+                outputs[b] = P;
+                losses[b] = loss;
+            }
+        });
+    for (std::size_t b = 0; b < outputs.size(); ++b) f(outputs[b], targets[b], losses[b]);
 }
 
 /// Sums for MSE, MAE and R^2 over blocks of predictions and targets; SS_tot of
@@ -119,7 +146,7 @@ struct RegressionSums {
 /// evaluate() over the samples of `subset`.
 template <class Net, class Inputs, class Targets>
 EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets& Y, Subset subset,
-                                  const std::string& who = "scratchnet::evaluate") {
+                                  const std::string& who = "scratchnet::evaluate", unsigned threads = 0) {
     double loss = 0.0;
     if constexpr (Net::task == Task::regression) {
         RegressionSums sums;
@@ -129,7 +156,7 @@ EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets
                 loss += static_cast<double>(loss_sum);
                 sums.add(P, Yb);
             },
-            who, subset);
+            who, subset, threads);
         return sums.finish(loss);
     } else {
         constexpr Index judged = judgements_per_sample(Net::task, Net::output_size);
@@ -144,7 +171,7 @@ EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets
                     exact += h == judged ? 1 : 0;
                 }
             },
-            who, subset);
+            who, subset, threads);
         const auto n = static_cast<double>(subset.indices != nullptr ? subset.size : sample_count(X));
         const double accuracy = static_cast<double>(correct) / (static_cast<double>(judged) * n);
         if constexpr (Net::task == Task::multilabel)
@@ -160,19 +187,20 @@ EvaluationOf<Net> evaluate_subset(const Net& net, const Inputs& X, const Targets
 /// or any Eigen expression of them) against targets Y (a Matrix<T> of targets, or
 /// Labels for a classifier): an Evaluation (mean loss, accuracy) for a classifier,
 /// a RegressionEvaluation (mean loss, MSE, MAE, R^2) for a regression network.
-/// Runs in inference mode (Dropout off) whatever the network was last used for.
+/// Runs in inference mode (Dropout off) whatever the network was last used for,
+/// on `threads` threads (0: one per processor, as fit()) with the bits of one.
 template <class Net, class Inputs, class Targets>
-EvaluationOf<Net> evaluate(const Net& net, const Inputs& X, const Targets& Y) {
-    return detail::evaluate_subset(net, X, Y, {});
+EvaluationOf<Net> evaluate(const Net& net, const Inputs& X, const Targets& Y, unsigned threads = 0) {
+    return detail::evaluate_subset(net, X, Y, {}, "scratchnet::evaluate", threads);
 }
 
 /// Fraction of samples classified correctly (binary networks: p >= 0.5 is class 1;
-/// multi-label networks: the fraction of labels right).
+/// multi-label networks: the fraction of labels right). Threads as evaluate().
 template <class Net, class Inputs, class Targets>
-double accuracy(const Net& net, const Inputs& X, const Targets& Y) {
+double accuracy(const Net& net, const Inputs& X, const Targets& Y, unsigned threads = 0) {
     static_assert(Net::task != Task::regression,
                   "scratchnet::accuracy: a regression network has no accuracy; evaluate() gives its MSE, MAE and R^2");
-    return detail::evaluate_subset(net, X, Y, {}, "scratchnet::accuracy").accuracy;
+    return detail::evaluate_subset(net, X, Y, {}, "scratchnet::accuracy", threads).accuracy;
 }
 
 /// Fraction of entries where two label vectors agree.
@@ -203,9 +231,9 @@ inline Eigen::MatrixXi confusion_matrix(const Labels& predicted, const Labels& t
 }
 
 /// Confusion matrix of `net` on (X, y); classes = Net::class_count (the outputs,
-/// or 2 for a binary network).
+/// or 2 for a binary network). Threads as evaluate().
 template <class Net, class Inputs>
-Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& y) {
+Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& y, unsigned threads = 0) {
     static_assert(Net::task != Task::regression,
                   "scratchnet::confusion_matrix: a regression network has no classes");
     static_assert(Net::task != Task::multilabel,
@@ -218,7 +246,7 @@ Eigen::MatrixXi confusion_matrix(const Net& net, const Inputs& X, const Labels& 
             for (Index j = 0; j < P.cols(); ++j)
                 ++C(detail::predicted_class<Net::task>(Yb, j), detail::predicted_class<Net::task>(P, j));
         },
-        "scratchnet::confusion_matrix");
+        "scratchnet::confusion_matrix", {}, threads);
     return C;
 }
 

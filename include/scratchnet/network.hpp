@@ -13,6 +13,7 @@
 // checks (detail/layer_pack.hpp), the compile-time plan (detail/plan.hpp).
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/inference_blocks.hpp"
 #include "scratchnet/detail/layer_pack.hpp"
 #include "scratchnet/detail/plan.hpp"
 // Dense and the activations only so that this header alone still builds the
@@ -204,51 +205,53 @@ public:
     /// Predicted class of each column, in inference mode: the argmax of the outputs,
     /// or for a one-output binary network 1 where p >= 0.5. A multi-label network
     /// gives a 0/1 matrix (outputs x samples: 1 where p >= 0.5). A regression
-    /// network has no classes: use outputs(). Thread-safe.
-    Prediction predict(const Matrix<T>& X) const {
-        Workspace ws;
+    /// network has no classes: use outputs(). Blocks of inference_batch_size
+    /// samples run on `threads` threads (0: one per processor, as fit()), with the
+    /// bits of one thread. Thread-safe.
+    Prediction predict(const Matrix<T>& X, unsigned threads = 0) const {
         Prediction out;
-        if (X.cols() <= inference_batch_size) {
-            predict(Batch(X.data(), X.rows(), X.cols()), ws, out);
-            return out;
-        }
-        // In blocks, so that a convolutional network's buffers stay small.
         if constexpr (task == Task::multilabel)
             out.resize(output_size, X.cols());
         else
             out.resize(X.cols());
-        Prediction part;
-        for (Index begin = 0; begin < X.cols(); begin += inference_batch_size) {
-            const Index n = std::min(inference_batch_size, X.cols() - begin);
-            predict(Batch(X.data() + begin * X.rows(), X.rows(), n), ws, part);
-            if constexpr (task == Task::multilabel)
-                out.middleCols(begin, n) = part;
-            else
-                out.segment(begin, n) = part;
-        }
+        std::vector<Workspace> ws;
+        std::vector<Prediction> part;
+        for_each_inference_block(
+            X.cols(), threads,
+            [&](unsigned lanes) {
+                ws.resize(lanes);
+                part.resize(lanes);
+            },
+            [&](Index begin, Index n, unsigned lane) {
+                predict(Batch(X.data() + begin * X.rows(), X.rows(), n), ws[lane], part[lane]);
+                if constexpr (task == Task::multilabel)
+                    out.middleCols(begin, n) = part[lane];
+                else
+                    out.segment(begin, n) = part[lane];
+            });
         return out;
     }
 
     /// The network's outputs for X (output_size x B) in inference mode: class
     /// probabilities for a classifier, p(class 1) for a binary network, the
-    /// predicted values for a regression network. Thread-safe.
-    Matrix<T> outputs(const Matrix<T>& X) const {
-        Workspace ws;
-        if (X.cols() <= inference_batch_size) return forward(Batch(X.data(), X.rows(), X.cols()), ws);
+    /// predicted values for a regression network. Threads as predict(). Thread-safe.
+    Matrix<T> outputs(const Matrix<T>& X, unsigned threads = 0) const {
         Matrix<T> out(output_size, X.cols());
-        for (Index begin = 0; begin < X.cols(); begin += inference_batch_size) {
-            const Index n = std::min(inference_batch_size, X.cols() - begin);
-            out.middleCols(begin, n) = forward(Batch(X.data() + begin * X.rows(), X.rows(), n), ws);
-        }
+        std::vector<Workspace> ws;
+        for_each_inference_block(
+            X.cols(), threads, [&](unsigned lanes) { ws.resize(lanes); },
+            [&](Index begin, Index n, unsigned lane) {
+                out.middleCols(begin, n) = forward(Batch(X.data() + begin * X.rows(), X.rows(), n), ws[lane]);
+            });
         return out;
     }
 
     /// outputs() of a classifier, under the name scikit-learn and Keras users look for.
-    Matrix<T> predict_proba(const Matrix<T>& X) const {
+    Matrix<T> predict_proba(const Matrix<T>& X, unsigned threads = 0) const {
         static_assert(task != Task::regression,
                       "scratchnet::Network::predict_proba: a regression network gives values, not probabilities: "
                       "call outputs(X)");
-        return outputs(X);
+        return outputs(X, threads);
     }
 
     /// Tells network objects apart (optimizers keep state for one network): a
@@ -456,6 +459,18 @@ public:
     }
 
 private:
+    /// f(begin, n, lane) for the blocks of inference_batch_size columns of `cols`
+    /// (in blocks, so that a convolutional network's buffers stay small), spread
+    /// over threads; lanes(k) first sizes k threads' buffers.
+    template <class Lanes, class F>
+    static void for_each_inference_block(Index cols, unsigned threads, Lanes&& lanes, F&& f) {
+        const auto blocks = static_cast<std::size_t>((cols + inference_batch_size - 1) / inference_batch_size);
+        detail::run_blocks(blocks, threads, lanes, [&](std::size_t b, unsigned lane) {
+            const Index begin = static_cast<Index>(b) * inference_batch_size;
+            f(begin, std::min(inference_batch_size, cols - begin), lane);
+        });
+    }
+
     BasicNetwork()
         : params_(Vector<T>::Zero(parameter_count)), grads_(Vector<T>::Zero(parameter_count)),
           state_(Vector<T>::Zero(state_count)) {

@@ -8,7 +8,7 @@
 //   losses.hpp task.hpp     the loss contract and the losses; what outputs mean
 //   network.hpp             the typed network
 //   optimizers/             the optimizer contract and one file per optimizer
-//   training/               fit(): options, trainer, batch scheduler, thread pool
+//   training/               fit(): options, trainer, batch scheduler
 //   kernels/                GEMM, Winograd and SIMD loops (internal)
 //   data/                   IDX and MNIST loaders
 //   tensors.hpp weights/    layers' named tensors; safetensors files (weights from PyTorch and back)

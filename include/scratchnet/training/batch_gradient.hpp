@@ -33,7 +33,7 @@
 #include "scratchnet/training/batch_source.hpp"
 #include "scratchnet/detail/function_ref.hpp"
 #include "scratchnet/kernels/gemm.hpp"
-#include "scratchnet/training/thread_pool.hpp"
+#include "scratchnet/detail/thread_pool.hpp"
 
 #include <algorithm>
 #include <deque>

@@ -373,10 +373,11 @@ private:
     void validate(EpochRecord& record) const {
         std::optional<EvaluationOf<Net>> e;
         if constexpr (has_validation_data)
-            e = evaluate_subset(net_, validation_.inputs, validation_.targets, {}, "scratchnet::fit (validation data)");
+            e = evaluate_subset(net_, validation_.inputs, validation_.targets, {}, "scratchnet::fit (validation data)",
+                                o_.threads);
         else if (!held_out_.empty())
             e = evaluate_subset(net_, X_, Y_, Subset{held_out_.data(), static_cast<Index>(held_out_.size())},
-                                "scratchnet::fit (validation split)");
+                                "scratchnet::fit (validation split)", o_.threads);
         if (e) {
             record.validation_loss = e->loss;
             if constexpr (Net::task != Task::regression) record.validation_accuracy = e->accuracy;

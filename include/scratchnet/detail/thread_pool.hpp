@@ -1,8 +1,14 @@
 #pragma once
-// A minimal fork-join pool for splitting one batch across cores. Task i always
-// runs on worker i % threads, and every task writes only its own buffers, so
-// results never depend on scheduling. The calling thread takes part (it runs the
-// tasks of worker 0), so threads = 1 starts no thread at all.
+// A minimal fork-join pool for splitting one batch across cores. Every task
+// writes only buffers of its own (chosen by its index, never by the thread that
+// runs it), so results never depend on scheduling. The calling thread takes part,
+// so threads = 1 starts no thread at all.
+//
+// Who runs what: task i belongs first to thread i % threads, which keeps a
+// thread on the same data from one run to the next; a thread that has run out
+// of its own tasks takes the unclaimed ones of the others. So a thread that the
+// operating system has descheduled (the machine is busy with something else)
+// does not hold the batch up for tasks it has not started.
 //
 // Training calls run() hundreds of times a second with little work per task.
 // A worker that went to sleep on a condition variable takes tens to hundreds of
@@ -12,10 +18,17 @@
 // not outnumber the processors: a spinning thread on a shared core delays the very
 // thread it waits for. A pool never has more threads than the machine has.
 //
+// When the machine is shared, a worker may be descheduled in the middle of a
+// task, and the caller then waits a whole time slice of the scheduler for it.
+// The caller measures each run: when it waited for the others longer than it
+// worked itself in several recent runs, splitting does not pay, and the pool runs
+// the next runs on the calling thread alone (same tasks, same results), then
+// tries again. On a quiet machine such runs do not happen and nothing changes.
+//
 // Cancellation (pthread_cancel of a thread inside run()): run() holds it off
-// until the workers are done with the caller's task, so no worker ever touches a
-// stack frame that unwinding has left; the pool's destructor joins its workers
-// with cancellation held off too.
+// until every task is done, so no worker ever touches a stack frame that
+// unwinding has left; the pool's destructor joins its workers with cancellation
+// held off too.
 //
 // Why POSIX threads and not std::thread: <thread>, <mutex> and
 // <condition_variable> with the <chrono> and <stop_token> they pull in are a
@@ -29,9 +42,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <pthread.h>
+#include <stdexcept>
 #include <system_error>
+#include <type_traits>
 #include <unistd.h>
 #include <vector>
 
@@ -66,7 +82,7 @@ public:
     explicit ThreadPool(unsigned threads, bool clamp = true)
         : threads_(clamp ? std::min(threads != 0 ? threads : online_processors(), online_processors())
                          : std::max(threads, 1u)),
-          tasks_run_(threads_, 0) {
+          tasks_run_(threads_, 0), slots_(threads_) {
         live_threads().fetch_add(threads_, std::memory_order_relaxed);
         starts_.reserve(threads_ - 1);  // no reallocation: workers hold pointers into it
         workers_.reserve(threads_ - 1);
@@ -101,33 +117,59 @@ public:
     /// Read it between run() calls.
     std::size_t tasks_run(unsigned w) const { return tasks_run_[w]; }
 
+    /// Runs of this pool's life that the calling thread ran alone because the
+    /// machine was too busy for the split to pay (see the top of this file).
+    std::size_t solo_runs() const { return solo_runs_; }
+
     /// Runs task(i) for i in [0, tasks) and returns when all are done. The first
     /// exception thrown by a task is rethrown here. The task is passed by pointer
     /// and a plain function (no std::function), so a call allocates nothing.
+    /// A task that takes (i, w) is also told the thread w in [0, size()) that runs
+    /// it, for scratch buffers of that thread (results must still follow from i).
     template <class F>
     void run(std::size_t tasks, F& task) {
-        if (threads_ == 1 || tasks <= 1) {
-            for (std::size_t i = 0; i < tasks; ++i) task(i);
+        constexpr bool told_thread = std::is_invocable_v<F&, std::size_t, unsigned>;
+        if (tasks > 0xFFFFFFFFu) throw std::length_error("scratchnet: more than 2^32 tasks in one run");
+        if (threads_ == 1 || tasks <= 1 || solo_left_ > 0) {
+            if (threads_ > 1 && tasks > 1) {
+                --solo_left_;
+                ++solo_runs_;
+            }
+            for (std::size_t i = 0; i < tasks; ++i) {
+                if constexpr (told_thread)
+                    task(i, 0u);
+                else
+                    task(i);
+            }
             tasks_run_[0] += tasks;
             return;
         }
-        const NoCancel no_cancel;  // the workers use `task`, in this frame, until pending_ is 0
+        const NoCancel no_cancel;  // workers use `task`, in this frame, until every task is done
         context_ = &task;
-        call_ = [](void* f, std::size_t i) { (*static_cast<F*>(f))(i); };
-        tasks_ = tasks;
+        if constexpr (told_thread)
+            call_ = [](void* f, std::size_t i, unsigned w) { (*static_cast<F*>(f))(i, w); };
+        else
+            call_ = [](void* f, std::size_t i, unsigned) { (*static_cast<F*>(f))(i); };
+        completed_.store(0, std::memory_order_relaxed);
         error_ = nullptr;
-        pending_.store(threads_ - 1, std::memory_order_relaxed);
+        ++generation_count_;
+        const std::uint64_t fresh = std::uint64_t(generation_count_) << 32;
+        for (Slot& slot : slots_) slot.claim.store(fresh, std::memory_order_release);
+        run_.store(fresh | tasks, std::memory_order_release);
         {
             const Lock lock(mutex_);  // pairs with the sleepers' predicate check
-            generation_.fetch_add(1, std::memory_order_release);
+            generation_.store(generation_count_, std::memory_order_release);
         }
         ::pthread_cond_broadcast(&wake_);
-        run_share(0);
-        const auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+        const double start = monotonic_seconds();
+        run_tasks(0, generation_count_);
+        const double worked = monotonic_seconds();
+        const auto finished = [this, tasks] { return completed_.load(std::memory_order_acquire) == tasks; };
         if (!spin_until(finished)) {
             const Lock lock(mutex_);
             while (!finished()) ::pthread_cond_wait(&done_, &mutex_);
         }
+        judge_run(worked - start, monotonic_seconds() - worked);
         if (error_) std::rethrow_exception(error_);
     }
 
@@ -135,6 +177,14 @@ private:
     struct Start {
         ThreadPool* pool;
         unsigned worker;
+    };
+
+    // Thread w's claim on its own tasks w, w + threads, w + 2 threads, ...: the
+    // run's generation in the high 32 bits, how many it has handed out in the low.
+    // A stale claim (an older generation) never matches, so a thread that wakes
+    // late takes nothing from a run it did not belong to.
+    struct alignas(64) Slot {
+        std::atomic<std::uint64_t> claim{0};
     };
 
     class Lock {
@@ -179,20 +229,60 @@ private:
         }
     }
 
-    void run_share(unsigned w) {
-        try {
-            for (std::size_t i = w; i < tasks_; i += threads_) {
-                call_(context_, i);
+    /// The next unclaimed task of slot s in generation g (which has `tasks`
+    /// tasks), or kNone when none is left.
+    std::size_t claim(unsigned s, std::uint32_t g, std::size_t tasks) {
+        std::uint64_t c = slots_[s].claim.load(std::memory_order_acquire);
+        for (;;) {
+            if (std::uint32_t(c >> 32) != g) return kNone;
+            const std::size_t i = s + std::size_t(c & 0xFFFFFFFFu) * threads_;
+            if (i >= tasks) return kNone;
+            if (slots_[s].claim.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
+                                                      std::memory_order_acquire))
+                return i;
+        }
+    }
+
+    /// Thread w runs its own tasks of generation g, then takes the others' that
+    /// nobody has claimed yet. A claimed task means run g is still under way, so
+    /// context_ and call_ are g's.
+    void run_tasks(unsigned w, std::uint32_t g) {
+        const std::uint64_t r = run_.load(std::memory_order_acquire);
+        if (std::uint32_t(r >> 32) != g) return;  // woke after run g: it is over
+        const std::size_t tasks = std::size_t(r & 0xFFFFFFFFu);
+        for (unsigned k = 0; k < threads_; ++k) {
+            const unsigned s = (w + k) % threads_;
+            for (std::size_t i = claim(s, g, tasks); i != kNone; i = claim(s, g, tasks)) {
+                try {
+                    call_(context_, i, w);
+                } catch (...) {
+                    const Lock lock(mutex_);
+                    if (!error_) error_ = std::current_exception();
+                }
                 ++tasks_run_[w];
+                // The last task done wakes the caller if it sleeps.
+                if (completed_.fetch_add(1, std::memory_order_acq_rel) + 1 == tasks && w != 0) {
+                    const Lock lock(mutex_);
+                    ::pthread_cond_signal(&done_);
+                }
             }
-        } catch (...) {
-            const Lock lock(mutex_);
-            if (!error_) error_ = std::current_exception();
+        }
+    }
+
+    /// After a split run: the caller worked `worked` seconds itself and then
+    /// waited `waited` for the others. Waiting longer than working means another
+    /// thread held a task while descheduled; when that happens in a quarter of
+    /// recent runs, the next runs go solo.
+    void judge_run(double worked, double waited) {
+        strain_ = strain_ * 0.875 + (waited > worked ? 0.125 : 0.0);
+        if (strain_ > 0.25) {
+            solo_left_ = kSoloRuns;
+            strain_ = 0;
         }
     }
 
     void work(unsigned w) {
-        std::size_t seen = 0;
+        std::uint32_t seen = 0;
         for (;;) {
             const auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
             if (!spin_until(fresh)) {
@@ -201,11 +291,7 @@ private:
             }
             seen = generation_.load(std::memory_order_acquire);
             if (stopping_.load(std::memory_order_relaxed)) return;
-            run_share(w);
-            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                const Lock lock(mutex_);
-                ::pthread_cond_signal(&done_);
-            }
+            run_tasks(w, seen);
         }
     }
 
@@ -222,22 +308,31 @@ private:
         workers_.clear();
     }
 
+    static constexpr std::size_t kNone = ~std::size_t(0);
+    static constexpr int kSoloRuns = 256;  // then the split is tried again
+
     unsigned threads_;
     std::vector<std::size_t> tasks_run_;  // entry w written only by thread w, inside run()
+    std::vector<Slot> slots_;
     std::vector<Start> starts_;
     std::vector<pthread_t> workers_;
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER;
     pthread_cond_t done_ = PTHREAD_COND_INITIALIZER;
-    // Written by run() before generation_ is bumped (release), read by workers after
-    // they see the new generation (acquire).
+    // Written by run() before the slots are opened (release); read by a thread
+    // only after it has claimed a task of the run (acquire).
     void* context_ = nullptr;
-    void (*call_)(void*, std::size_t) = nullptr;
-    std::size_t tasks_ = 0;
-    std::exception_ptr error_;
-    std::atomic<unsigned> pending_{0};
-    std::atomic<std::size_t> generation_{0};
+    void (*call_)(void*, std::size_t, unsigned) = nullptr;
+    std::exception_ptr error_;  // written under mutex_
+    std::atomic<std::uint64_t> run_{0};  // the current run: its generation (high 32 bits) and task count
+    std::atomic<std::size_t> completed_{0};
+    std::uint32_t generation_count_ = 0;  // the caller's count of split runs
+    std::atomic<std::uint32_t> generation_{0};
     std::atomic<bool> stopping_{false};  // set before the final generation_ bump
+    // The caller's own bookkeeping of how splitting pays (judge_run).
+    double strain_ = 0;
+    int solo_left_ = 0;
+    std::size_t solo_runs_ = 0;
 };
 
 }  // namespace scratchnet::detail
