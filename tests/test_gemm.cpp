@@ -1,19 +1,13 @@
 // The products under every Dense layer: detail::GemmSite computes
-// C += alpha * op(A) * op(B) for the four storage orders a layer uses. This file is
-// built twice: into the portable suite (Eigen's kernel) and, on machines with
-// AVX-512, into the native suite (scratchnet's own kernel), so both paths are held
-// to the same reference. On AVX2 machines the native suite also holds the unpacked
-// products of Winograd's layers (kernels/unpacked_gemm.hpp) to it.
+// C += alpha * op(A) * op(B) for the four storage orders a layer uses. Every
+// instruction-set path the CPU runs (isa.hpp: Eigen's kernel, scratchnet's AVX2
+// and AVX-512 kernels) is held to the same reference, and so are the unpacked
+// products of Winograd's layers (kernels/unpacked_gemm.hpp) where AVX2 runs.
 #include <doctest/doctest.h>
 #include <scratchnet/kernels/gemm.hpp>
 #include <scratchnet/kernels/unpacked_gemm.hpp>
 
-#if defined(__AVX512F__) && !defined(SCRATCHNET_HAVE_AVX512_GEMM)
-#error "AVX-512 is enabled but scratchnet's AVX-512 kernel is not compiled in"
-#endif
-#if defined(__AVX2__) && defined(__FMA__) && !defined(SCRATCHNET_HAVE_UNPACKED_GEMM)
-#error "AVX2 and FMA are enabled but scratchnet's unpacked products are not compiled in"
-#endif
+#include "support/isa.hpp"
 
 #include <cmath>
 #include <limits>
@@ -93,33 +87,36 @@ void check_orders() {
 }  // namespace
 
 TEST_CASE_TEMPLATE("GemmSite computes C += alpha op(A) op(B) within the dot-product error bound", T, float, double) {
-    SUBCASE("A B") { check_orders<T, Eigen::ColMajor, Eigen::ColMajor>(); }
-    SUBCASE("A B^T") { check_orders<T, Eigen::ColMajor, Eigen::RowMajor>(); }
-    SUBCASE("A^T B") { check_orders<T, Eigen::RowMajor, Eigen::ColMajor>(); }
-    SUBCASE("A^T B^T") { check_orders<T, Eigen::RowMajor, Eigen::RowMajor>(); }
+    SUBCASE("A B") { fixtures::on_every_isa([](sn::Isa) { check_orders<T, Eigen::ColMajor, Eigen::ColMajor>(); }); }
+    SUBCASE("A B^T") { fixtures::on_every_isa([](sn::Isa) { check_orders<T, Eigen::ColMajor, Eigen::RowMajor>(); }); }
+    SUBCASE("A^T B") { fixtures::on_every_isa([](sn::Isa) { check_orders<T, Eigen::RowMajor, Eigen::ColMajor>(); }); }
+    SUBCASE("A^T B^T") {
+        fixtures::on_every_isa([](sn::Isa) { check_orders<T, Eigen::RowMajor, Eigen::RowMajor>(); });
+    }
 }
 
 TEST_CASE("a float product does not depend on how its columns are split into calls") {
     // What makes a batch's chunks add up to the same bits however they are
     // scheduled: column j of C depends on column j of op(B) alone.
-    const sn::Index m = 50, n = 100, k = 70;
-    const sn::Matrix<float> A = sn::Matrix<float>::Random(m, k);
-    const sn::Matrix<float> B = sn::Matrix<float>::Random(k, n);
-    sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor> site;
-    sn::Matrix<float> whole = sn::Matrix<float>::Zero(m, n);
-    site.run(m, n, k, A.data(), m, B.data(), k, whole.data(), m);
-    sn::Matrix<float> split = sn::Matrix<float>::Zero(m, n);
-    site.run(m, 64, k, A.data(), m, B.data(), k, split.data(), m);
-    site.run(m, n - 64, k, A.data(), m, B.data() + 64 * k, k, split.data() + 64 * m, m);
-    CHECK((whole.array() == split.array()).all());
+    fixtures::on_every_isa([](sn::Isa) {
+        const sn::Index m = 50, n = 100, k = 70;
+        const sn::Matrix<float> A = sn::Matrix<float>::Random(m, k);
+        const sn::Matrix<float> B = sn::Matrix<float>::Random(k, n);
+        sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor> site;
+        sn::Matrix<float> whole = sn::Matrix<float>::Zero(m, n);
+        site.run(m, n, k, A.data(), m, B.data(), k, whole.data(), m);
+        sn::Matrix<float> split = sn::Matrix<float>::Zero(m, n);
+        site.run(m, 64, k, A.data(), m, B.data(), k, split.data(), m);
+        site.run(m, n - 64, k, A.data(), m, B.data() + 64 * k, k, split.data() + 64 * m, m);
+        CHECK((whole.array() == split.array()).all());
+    });
 }
 
-#ifdef SCRATCHNET_HAVE_AVX512_GEMM
 TEST_CASE("where a site says so, a product does not depend on how its rows are split into calls") {
     // What lets fit() split the first layer's products by rows across threads at
     // any place: row i of C depends on row i of op(A) alone, computed the same way
     // whichever panel it falls in. Where the site cannot promise it (Eigen's
-    // kernel: builds without AVX-512), fit() cuts at fixed rows instead.
+    // kernel), fit() cuts at fixed rows instead.
     const auto split_equals_whole = [](auto site, bool a_transposed, bool b_transposed) {
         const sn::Index m = 160, n = 37, k = 70;
         const sn::Matrix<float> A = a_transposed ? sn::Matrix<float>(sn::Matrix<float>::Random(k, m))
@@ -137,19 +134,52 @@ TEST_CASE("where a site says so, a product does not depend on how its rows are s
     using Plain = sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::ColMajor>;
     using Weight = sn::detail::GemmSite<float, Eigen::ColMajor, Eigen::RowMajor>;
     using Input = sn::detail::GemmSite<float, Eigen::RowMajor, Eigen::ColMajor>;
-    static_assert(Plain::rows_split_exactly && Weight::rows_split_exactly && Input::rows_split_exactly);
-    CHECK(split_equals_whole(Plain{}, false, false));
-    CHECK(split_equals_whole(Weight{}, false, true));
-    CHECK(split_equals_whole(Input{}, true, false));
+    fixtures::on_every_isa([&](sn::Isa isa) {
+        CHECK(Plain::rows_split_exactly() == (isa != sn::Isa::portable));
+        CHECK(sn::detail::GemmSite<double, Eigen::ColMajor, Eigen::ColMajor>::rows_split_exactly() == false);
+        if (!Plain::rows_split_exactly()) return;
+        CHECK(Weight::rows_split_exactly());
+        CHECK(Input::rows_split_exactly());
+        CHECK(split_equals_whole(Plain{}, false, false));
+        CHECK(split_equals_whole(Weight{}, false, true));
+        CHECK(split_equals_whole(Input{}, true, false));
+    });
 }
-#endif
 
-#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
+TEST_CASE("the AVX2 and AVX-512 products give the same bits") {
+    // Both compute each element as one FMA chain over the depth and scale it the
+    // same way (isa.hpp); this is the README's promise for the two paths.
+    if (!sn::cpu_supports(sn::Isa::avx512)) {
+        MESSAGE("skipped: this CPU has no AVX-512");
+        return;
+    }
+    std::mt19937 gen(5);
+    for (Shape s : {Shape{128, 64, 784}, Shape{784, 64, 128}, Shape{10, 37, 128}, Shape{33, 13, 17}})
+        for (bool accumulate : {false, true}) {
+            const sn::Matrix<float> A = sn::Matrix<float>::Random(s.k, s.m), B = sn::Matrix<float>::Random(s.k, s.n);
+            const sn::Matrix<float> C0 = sn::Matrix<float>::Random(s.m, s.n);
+            sn::Matrix<float> on_avx2 = C0, on_avx512 = C0;
+            sn::detail::GemmSite<float, Eigen::RowMajor, Eigen::ColMajor> site;
+            {
+                const fixtures::UsingIsa avx2(sn::Isa::avx2);
+                site.run(s.m, s.n, s.k, A.data(), s.k, B.data(), s.k, on_avx2.data(), s.m, 0.5f, accumulate);
+            }
+            {
+                const fixtures::UsingIsa avx512(sn::Isa::avx512);
+                site.run(s.m, s.n, s.k, A.data(), s.k, B.data(), s.k, on_avx512.data(), s.m, 0.5f, accumulate);
+            }
+            CHECK((on_avx2.array() == on_avx512.array()).all());
+        }
+    (void)gen;
+}
+
+#ifdef SCRATCHNET_X86_KERNELS
 TEST_CASE("unpacked products equal a double reference for every tile edge, strides and accumulation") {
     // C = A B (+ C), A column-major with a leading dimension past m, B read at
     // strides (bp, bj): as Winograd's forward (bp = n, bj = 1), input (bp = 1,
     // bj = k) and weight products use it. Rows past m must stay untouched, and a
     // C of NaNs must not leak into a product that does not accumulate.
+    if (!sn::cpu_supports(sn::Isa::avx2)) return;  // AVX2 code: it would not run
     std::mt19937 gen(11);
     const double u = std::numeric_limits<float>::epsilon() / 2;
     for (sn::Index m : {1, 5, 8, 13, 16, 23, 24, 32, 41, 48})
@@ -194,6 +224,7 @@ TEST_CASE("unpacked products equal a double reference for every tile edge, strid
 }
 
 TEST_CASE("the unpacked transpose moves every element, the 8 x 8 blocks and the edges") {
+    if (!sn::cpu_supports(sn::Isa::avx2)) return;  // AVX2 code: it would not run
     for (sn::Index rows : {1, 7, 8, 9, 16, 48, 50})
         for (sn::Index cols : {1, 5, 8, 12, 32}) {
             const sn::Index lds = rows + 1, ldd = cols + 3;

@@ -66,16 +66,13 @@ std::string cpu() {
     return model + ", " + std::to_string(logical) + " cores";
 }
 
-/// The instruction set the GEMM under every layer runs on (kernels/gemm.hpp:
-/// scratchnet's own kernel where AVX-512F is enabled, Eigen's otherwise).
+/// The instruction set scratchnet's kernels run on, chosen at run time (isa.hpp).
 std::string kernel_isa() {
-#if defined(SCRATCHNET_HAVE_AVX512_GEMM)
-    return "AVX-512 (scratchnet's GEMM kernel)";
-#elif defined(__AVX2__) && defined(__FMA__)
-    return "AVX2 and FMA, no AVX-512 (Eigen's GEMM kernel)";
-#else
-    return std::string(Eigen::SimdInstructionSetsInUse()) + " (Eigen's GEMM kernel)";
-#endif
+    switch (scratchnet::active_isa()) {
+        case scratchnet::Isa::avx512: return "AVX-512 (scratchnet's GEMM kernel, chosen at run time)";
+        case scratchnet::Isa::avx2: return "AVX2 and FMA (scratchnet's GEMM kernel, chosen at run time)";
+        default: return std::string(Eigen::SimdInstructionSetsInUse()) + " (Eigen's GEMM kernel)";
+    }
 }
 
 std::string operating_system() {

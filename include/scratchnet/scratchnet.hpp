@@ -17,6 +17,7 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/idx.hpp"
 #include "scratchnet/data/mnist.hpp"
+#include "scratchnet/isa.hpp"
 #include "scratchnet/gradient_check.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/layers/activations.hpp"

@@ -10,15 +10,16 @@
 // same; only its scratch memory lives longer. This uses Eigen 3.4's internal
 // general_matrix_matrix_product, the entry point of its product evaluator.
 //
-// For float on AVX-512 machines a site runs scratchnet's own kernel instead
-// (kernels/gemm_kernel.hpp), with its packed panels kept the same way. Which one
-// runs depends on the target flags, but the class's layout does not (the panel
-// buffers exist, empty, in every build), and no caller's logic depends on the
-// choice: translation units built with different -march flags can share the
-// types of one program.
+// For float on a CPU with AVX2 or AVX-512 a site runs scratchnet's own kernels
+// instead (kernels/gemm_avx2.hpp, kernels/gemm_avx512.hpp), with their packed
+// panels kept the same way. Which one runs is chosen at run time (isa.hpp), never
+// by the build's flags: the class's layout and its behaviour are the same in
+// every translation unit, whatever -march each was built with.
 
 #include "scratchnet/core.hpp"
-#include "scratchnet/kernels/gemm_kernel.hpp"
+#include "scratchnet/isa.hpp"
+#include "scratchnet/kernels/gemm_avx2.hpp"
+#include "scratchnet/kernels/gemm_avx512.hpp"
 
 // Eigen's internal product interface (general_matrix_matrix_product,
 // gemm_blocking_space) is the one Eigen 3.4 has; other versions differ.
@@ -43,15 +44,11 @@ class GemmSite {
 public:
     /// Whether each element of C comes out the same whichever rows of C one call
     /// covers, so that a product may be cut into row ranges anywhere with the same
-    /// bits. scratchnet's kernel computes every element as one FMA chain over the
+    /// bits. scratchnet's kernels compute every element as one FMA chain over the
     /// depth; Eigen's treats the last rows of a call differently (its one-packet
     /// panels split the depth into two interleaved sums), so with Eigen a product
     /// is cut only at fixed places.
-#ifdef SCRATCHNET_HAVE_AVX512_GEMM
-    static constexpr bool rows_split_exactly = std::is_same_v<T, float>;
-#else
-    static constexpr bool rows_split_exactly = false;
-#endif
+    static bool rows_split_exactly() { return std::is_same_v<T, float> && active_isa() != Isa::portable; }
 
     /// C (rows x cols, column-major) += alpha * op(A) * op(B), inner dimension depth;
     /// with accumulate = false, C = alpha * op(A) * op(B) (C's old values unread).
@@ -63,17 +60,29 @@ public:
             if (!accumulate) set_zero(rows, cols, c, ldc);
             return;
         }
-#ifdef SCRATCHNET_HAVE_AVX512_GEMM
+#ifdef SCRATCHNET_X86_KERNELS
         if constexpr (std::is_same_v<T, float>) {
             constexpr bool a_transposed = OrderA == Eigen::RowMajor;
             constexpr bool b_transposed = OrderB == Eigen::RowMajor;
             // resize() keeps the buffer when the size is unchanged: no allocation.
-            apack_.resize(avx512::packed_a_size(rows, depth));
-            bpack_.resize(avx512::packed_b_size(avx512::kNr, depth));
-            avx512::pack_a(a_transposed, rows, depth, a, lda, apack_.data());
-            avx512::gemm(a_transposed, b_transposed, rows, cols, depth, a, lda, apack_.data(), b, ldb, bpack_.data(), c,
-                         ldc, alpha, accumulate);
-            return;
+            switch (active_isa()) {
+                case Isa::avx512:
+                    apack_.resize(avx512::packed_a_size(rows, depth));
+                    bpack_.resize(avx512::packed_b_size(avx512::kNr, depth));
+                    avx512::pack_a(a_transposed, rows, depth, a, lda, apack_.data());
+                    avx512::gemm(a_transposed, b_transposed, rows, cols, depth, a, lda, apack_.data(), b, ldb,
+                                 bpack_.data(), c, ldc, alpha, accumulate);
+                    return;
+                case Isa::avx2:
+                    apack_.resize(avx2::packed_a_size(rows, depth));
+                    bpack_.resize(avx2::packed_b_size(avx2::kNr, depth));
+                    avx2::pack_a(a_transposed, rows, depth, a, lda, apack_.data());
+                    avx2::gemm(a_transposed, b_transposed, rows, cols, depth, a, lda, apack_.data(), b, ldb,
+                               bpack_.data(), c, ldc, alpha, accumulate);
+                    return;
+                case Isa::portable:
+                    break;
+            }
         }
 #endif
         if (!accumulate) set_zero(rows, cols, c, ldc);  // Eigen's kernel only accumulates
@@ -92,7 +101,7 @@ private:
         for (Index j = 0; j < cols; ++j) Eigen::Map<Vector<T>>(c + j * ldc, rows).setZero();
     }
 
-    Vector<float> apack_, bpack_;  // scratchnet's kernel's panels; in every build, for one layout
+    Vector<float> apack_, bpack_;  // scratchnet's kernels' panels
     // Owns Eigen's blocking object on the heap. Movable, never copied: a copy of
     // the object itself would free its buffers twice. (Hand-written rather than
     // std::unique_ptr, whose <memory> every including file would parse.)

@@ -15,21 +15,20 @@
 // however many rows or columns a call has: the same operands give the same bits
 // in any call.
 //
-// Compiled only where AVX2 and FMA are enabled (-march=native on such a machine);
-// elsewhere SCRATCHNET_HAVE_UNPACKED_GEMM stays undefined and callers keep GemmSite.
+// Compiled in every x86-64 build, with a target attribute; callers use it where
+// active_isa() is avx2 or avx512 (isa.hpp) and keep GemmSite elsewhere.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/targets.hpp"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#define SCRATCHNET_HAVE_UNPACKED_GEMM 1
-#include <immintrin.h>
+#ifdef SCRATCHNET_X86_KERNELS
 
 #include <algorithm>
 
 namespace scratchnet::detail::unpacked {
 
 /// Lanes [0, count) set, the others clear (count in [0, 8]).
-inline __m256i first_lanes(Index count) {
+SCRATCHNET_TARGET_AVX2 inline __m256i first_lanes(Index count) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
 }
@@ -38,7 +37,7 @@ inline __m256i first_lanes(Index count) {
 /// tile's last vector of rows is short: it is loaded and stored through `mask`,
 /// so nothing past row `rows` of A is read or of C written.
 template <int MV, int NR, bool Partial>
-inline void nn_tile(Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c, Index ldc,
+SCRATCHNET_TARGET_AVX2 inline void nn_tile(Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c, Index ldc,
                     __m256i mask, bool accumulate) {
     // The loops over v and j are unrolled first (the pragmas), so that the
     // accumulators become registers rather than an array in memory.
@@ -77,7 +76,7 @@ inline void nn_tile(Index k, const float* a, Index lda, const float* b, Index bp
 
 /// The n columns of one block of rows, NR at a time, the last few with fewer.
 template <int MV, int NR, bool Partial>
-inline void nn_columns(Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c,
+SCRATCHNET_TARGET_AVX2 inline void nn_columns(Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj, float* c,
                        Index ldc, __m256i mask, bool accumulate) {
     Index j = 0;
     for (; j + NR <= n; j += NR)
@@ -91,7 +90,7 @@ inline void nn_columns(Index n, Index k, const float* a, Index lda, const float*
 /// A block of MV vectors of rows: tiles of 8 MV x 12 / MV, twelve independent FMA
 /// chains, enough to keep both FMA pipes busy through their latency.
 template <int MV>
-inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+SCRATCHNET_TARGET_AVX2 inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
                     float* c, Index ldc, bool accumulate) {
     if (rows % 8 == 0)
         nn_columns<MV, 12 / MV, false>(n, k, a, lda, b, bp, bj, c, ldc, _mm256_set1_epi32(-1), accumulate);
@@ -104,7 +103,7 @@ inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, con
 /// vectors of A and a broadcast per column leave the twelve accumulators three
 /// of the sixteen vector registers. (Tiles of 24 x 4 leave none, and the compiler
 /// then reads A from memory in every FMA, which halves the rate.)
-inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+SCRATCHNET_TARGET_AVX2 inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
                     float* c, Index ldc, bool accumulate) {
     Index i = 0;
     for (; m - i > 8; i += 16)
@@ -114,7 +113,7 @@ inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const 
 
 /// dst (cols x rows, column-major, ldd) = the transpose of src (rows x cols,
 /// column-major, lds): 8 x 8 blocks in registers, the edges one scalar at a time.
-inline void transpose(Index rows, Index cols, const float* src, Index lds, float* dst, Index ldd) {
+SCRATCHNET_TARGET_AVX2 inline void transpose(Index rows, Index cols, const float* src, Index lds, float* dst, Index ldd) {
     const Index rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
     for (Index j = 0; j < cols8; j += 8)
         for (Index i = 0; i < rows8; i += 8) {

@@ -176,10 +176,14 @@ public:
     }
 
 private:
-#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
-    // In float on AVX2, the products read the transforms' blocks in place.
-    static constexpr bool kUnpacked = std::is_same_v<T, float>;
+    // In float on AVX2 or AVX-512, the products read the transforms' blocks in place.
+    static bool unpacked_products() {
+#ifdef SCRATCHNET_X86_KERNELS
+        return std::is_same_v<T, float> && active_isa() != Isa::portable;
+#else
+        return false;
 #endif
+    }
 
     /// C_xi = A_xi op(U_xi) for a unit of `tiles` tiles, each C_xi overwritten:
     /// forward M = V U^T (A: data, C: products; n = OutC, k = InC), input
@@ -190,13 +194,15 @@ private:
                                 Site& site, Scratch& s) {
         for (Index xi = 0; xi < 16; ++xi) {
             const T* u = s.kernel.data() + xi * kKernelBlock;
-#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
-            if constexpr (kUnpacked) {
-                // B = op(U_xi): U^T(c, o) = u[c OutC + o] steps OutC a depth, U(o, c) steps 1.
-                constexpr bool transposed = std::is_same_v<Site, decltype(Sites::forward)>;
-                unpacked::gemm_nn(tiles, n, k, a + xi * a_block, tiles, u, transposed ? OutC : 1,
-                                  transposed ? 1 : OutC, c + xi * c_block, tiles, false);
-                continue;
+#ifdef SCRATCHNET_X86_KERNELS
+            if constexpr (std::is_same_v<T, float>) {
+                if (unpacked_products()) {
+                        // B = op(U_xi): U^T(c, o) = u[c OutC + o] steps OutC a depth, U(o, c) steps 1.
+                    constexpr bool transposed = std::is_same_v<Site, decltype(Sites::forward)>;
+                    unpacked::gemm_nn(tiles, n, k, a + xi * a_block, tiles, u, transposed ? OutC : 1,
+                                      transposed ? 1 : OutC, c + xi * c_block, tiles, false);
+                    continue;
+                }
             }
 #endif
             site.run(tiles, n, k, a + xi * a_block, tiles, u, OutC, c + xi * c_block, tiles, T(1), false);
@@ -211,11 +217,13 @@ private:
             const T* dm = s.products.data() + xi * product_block(tiles);
             const T* v = s.data.data() + xi * data_block(tiles);
             T* du = s.kernel_grad.data() + xi * kKernelBlock;
-#ifdef SCRATCHNET_HAVE_UNPACKED_GEMM
-            if constexpr (kUnpacked) {  // B(t, o) = dM_xi(t, o)
-                unpacked::transpose(tiles, InC, v, tiles, s.transposed.data(), InC);
-                unpacked::gemm_nn(InC, OutC, tiles, s.transposed.data(), InC, dm, 1, tiles, du, InC, !first);
-                continue;
+#ifdef SCRATCHNET_X86_KERNELS
+            if constexpr (std::is_same_v<T, float>) {
+                if (unpacked_products()) {  // B(t, o) = dM_xi(t, o)
+                    unpacked::transpose(tiles, InC, v, tiles, s.transposed.data(), InC);
+                    unpacked::gemm_nn(InC, OutC, tiles, s.transposed.data(), InC, dm, 1, tiles, du, InC, !first);
+                    continue;
+                }
             }
 #endif
             sites.weight.run(InC, OutC, tiles, v, tiles, dm, tiles, du, InC, T(1), !first);

@@ -5,8 +5,8 @@
 // 3x4-register tile issues too few independent FMAs per load to keep both pipes
 // busy. This kernel keeps a 32 x 12 tile of C in 24 zmm accumulators, so each
 // load feeds more FMAs (the benchmark reports both kernels' rates side by side).
-// It is compiled only where AVX-512F is enabled (-march=native on such a
-// machine); everywhere else GemmSite uses Eigen's kernel.
+// It is compiled in every x86-64 build, with a target attribute, and runs where
+// the CPU has AVX-512F (isa.hpp).
 //
 // The layout follows the classic packed-panel design (Goto; BLIS): op(B) is
 // copied into panels of kNr columns and op(A) into panels of kMr rows, both
@@ -21,11 +21,9 @@
 // product computed in column slices equals the product computed whole, bit for bit.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/targets.hpp"
 
-#if defined(__AVX512F__)
-#define SCRATCHNET_HAVE_AVX512_GEMM 1
-#include <immintrin.h>
-
+#ifdef SCRATCHNET_X86_KERNELS
 #include <algorithm>
 
 namespace scratchnet::detail::avx512 {
@@ -33,40 +31,54 @@ namespace scratchnet::detail::avx512 {
 inline constexpr Index kMr = 32;  // rows of a full A panel: two zmm registers
 inline constexpr Index kNr = 12;  // columns of a B panel: 2 x 12 = 24 accumulators
 
+// The plain forms of these shuffles leave their unused source undefined, which
+// g++ 12 reports as used uninitialised once inlined into a target-attributed
+// function (its PR 105593); the masked forms, with every lane selected, are the
+// same instructions with a defined source.
+SCRATCHNET_TARGET_AVX512 inline __m512 unpacklo(__m512 a, __m512 b) { return _mm512_mask_unpacklo_ps(a, 0xFFFF, a, b); }
+SCRATCHNET_TARGET_AVX512 inline __m512 unpackhi(__m512 a, __m512 b) { return _mm512_mask_unpackhi_ps(a, 0xFFFF, a, b); }
+SCRATCHNET_TARGET_AVX512 inline __m512d unpacklo(__m512d a, __m512d b) { return _mm512_mask_unpacklo_pd(a, 0xFF, a, b); }
+SCRATCHNET_TARGET_AVX512 inline __m512d unpackhi(__m512d a, __m512d b) { return _mm512_mask_unpackhi_pd(a, 0xFF, a, b); }
+template <int Imm>
+SCRATCHNET_TARGET_AVX512 inline __m512 shuffle_lanes(__m512 a, __m512 b) {
+    return _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, Imm);
+}
+
 /// In-register transpose: afterwards r[c] holds what was column c of the 16 rows r.
 /// Three rounds: interleave pairs of rows, then pairs of pairs, then 128-bit lanes.
-inline void transpose16(__m512 (&r)[16]) {
+SCRATCHNET_TARGET_AVX512 inline void transpose16(__m512 (&r)[16]) {
     __m512 t[16];
     for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+        t[i] = unpacklo(r[i], r[i + 1]);
+        t[i + 1] = unpackhi(r[i], r[i + 1]);
     }
     // u[4g + e], 128-bit lane L: element 4L + e of rows 4g .. 4g + 3.
     __m512 u[16];
     for (int g = 0; g < 16; g += 4) {
         const __m512d t0 = _mm512_castps_pd(t[g]), t1 = _mm512_castps_pd(t[g + 1]);
         const __m512d t2 = _mm512_castps_pd(t[g + 2]), t3 = _mm512_castps_pd(t[g + 3]);
-        u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-        u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-        u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-        u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+        u[g] = _mm512_castpd_ps(unpacklo(t0, t2));
+        u[g + 1] = _mm512_castpd_ps(unpackhi(t0, t2));
+        u[g + 2] = _mm512_castpd_ps(unpacklo(t1, t3));
+        u[g + 3] = _mm512_castpd_ps(unpackhi(t1, t3));
     }
     for (int e = 0; e < 4; ++e) {
-        const __m512 s0 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x44);
-        const __m512 s1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xEE);
-        const __m512 s2 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x44);
-        const __m512 s3 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xEE);
-        r[e] = _mm512_shuffle_f32x4(s0, s2, 0x88);
-        r[4 + e] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
-        r[8 + e] = _mm512_shuffle_f32x4(s1, s3, 0x88);
-        r[12 + e] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+        const __m512 s0 = shuffle_lanes<0x44>(u[e], u[4 + e]);
+        const __m512 s1 = shuffle_lanes<0xEE>(u[e], u[4 + e]);
+        const __m512 s2 = shuffle_lanes<0x44>(u[8 + e], u[12 + e]);
+        const __m512 s3 = shuffle_lanes<0xEE>(u[8 + e], u[12 + e]);
+        r[e] = shuffle_lanes<0x88>(s0, s2);
+        r[4 + e] = shuffle_lanes<0xDD>(s0, s2);
+        r[8 + e] = shuffle_lanes<0x88>(s1, s3);
+        r[12 + e] = shuffle_lanes<0xDD>(s1, s3);
     }
 }
 
 /// Reads `runs` (at most 16) runs of `len` (at most 16) floats, run r starting at
 /// src + r * ld, and writes them transposed: dst[q * step + r] = src[r * ld + q],
 /// with zeros for r in [runs, 16). Every store is 16 floats wide.
-inline void transpose_runs(const float* src, Index ld, Index runs, Index len, float* dst, Index step) {
+SCRATCHNET_TARGET_AVX512 inline void transpose_runs(const float* src, Index ld, Index runs, Index len, float* dst,
+                                                    Index step) {
     __m512 r[16];
     const __mmask16 m = len >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << len) - 1u);
     for (Index i = 0; i < 16; ++i)
@@ -101,7 +113,8 @@ inline bool a_in_place(bool transposed, Index m, Index i0) {
 /// Copies the panels of op(A) (m x k) that are not read in place into `out`, each
 /// at its offset in the full packed layout. Transposed: op(A)(i, p) = a[i * lda + p];
 /// otherwise op(A)(i, p) = a[i + p * lda].
-inline void pack_a(bool transposed, Index m, Index k, const float* a, Index lda, float* out) {
+SCRATCHNET_TARGET_AVX512 inline void pack_a(bool transposed, Index m, Index k, const float* a, Index lda,
+                                            float* out) {
     for (Index i0 = 0; i0 < m; i0 += kMr) {
         const Index width = panel_rows(m, i0);
         const Index rows = std::min(width, m - i0);
@@ -128,7 +141,8 @@ inline void pack_a(bool transposed, Index m, Index k, const float* a, Index lda,
 
 /// Copies op(B) (k x n) into column panels of kNr. Transposed: op(B)(p, j) =
 /// b[p * ldb + j]; otherwise op(B)(p, j) = b[p + j * ldb].
-inline void pack_b(bool transposed, Index k, Index n, const float* b, Index ldb, float* out) {
+SCRATCHNET_TARGET_AVX512 inline void pack_b(bool transposed, Index k, Index n, const float* b, Index ldb,
+                                            float* out) {
     for (Index j0 = 0; j0 < n; j0 += kNr) {
         const Index cols = std::min(kNr, n - j0);
         if (transposed) {
@@ -151,7 +165,7 @@ inline void pack_b(bool transposed, Index k, Index n, const float* b, Index ldb,
 }
 
 /// The rows-of-a-vector mask for rows [16 v, 16 v + 16) of a tile with `rows` rows.
-inline __mmask16 row_mask(Index rows, int v) {
+SCRATCHNET_TARGET_AVX512 inline __mmask16 row_mask(Index rows, int v) {
     const Index left = rows - 16 * v;
     return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1u);
 }
@@ -162,7 +176,8 @@ inline __mmask16 row_mask(Index rows, int v) {
 /// or, for a full tile, the stored matrix itself (a_step = lda). Likewise row p of
 /// the B panel starts at bp + p * b_step.
 template <int V>
-[[gnu::noinline]] inline void micro_kernel(Index k, const float* ap, Index a_step, const float* bp, Index b_step,
+[[gnu::noinline]] SCRATCHNET_TARGET_AVX512 inline void micro_kernel(Index k, const float* ap, Index a_step,
+                                                                    const float* bp, Index b_step,
                                            float* c, Index ldc, Index rows, Index cols, float alpha, bool accumulate) {
     __m512 acc[V][kNr];
     for (int v = 0; v < V; ++v)
@@ -198,7 +213,8 @@ template <int V>
 /// scalars), which then stays in L1 while every row panel of A passes over it.
 /// A full panel of a transposed op(B) (rows of X^T are contiguous in X) is
 /// read in place instead.
-inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k, const float* a, Index lda,
+SCRATCHNET_TARGET_AVX512 inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k,
+                                          const float* a, Index lda,
                  const float* apack, const float* b, Index ldb, float* bpanel, float* c, Index ldc, float alpha,
                  bool accumulate) {
     for (Index j0 = 0; j0 < n; j0 += kNr) {

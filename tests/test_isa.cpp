@@ -1,0 +1,81 @@
+// The instruction-set paths (isa.hpp): chosen at run time, forced through
+// SCRATCHNET_ISA or use_isa(), refused where the CPU lacks them; each gives the
+// same bits for any thread count, AVX2 and AVX-512 give the same bits, and the
+// portable path the same maths to rounding.
+#include <doctest/doctest.h>
+#include <scratchnet/scratchnet.hpp>
+
+#include "support/fixtures.hpp"
+#include "support/isa.hpp"
+
+#include <cstdlib>
+#include <map>
+
+namespace sn = scratchnet;
+
+TEST_CASE("use_isa refuses a path this CPU lacks and names it") {
+    const sn::Isa best = sn::cpu_isa();
+    CHECK(sn::cpu_supports(sn::Isa::portable));
+    CHECK(sn::cpu_supports(best));
+    if (best != sn::Isa::avx512) {
+        CHECK_THROWS_WITH_AS(sn::use_isa(sn::Isa::avx512),
+                             doctest::Contains("does not run avx512"), std::invalid_argument);
+    }
+    if (best != sn::Isa::avx512) CHECK(sn::active_isa() != sn::Isa::avx512);
+}
+
+TEST_CASE("SCRATCHNET_ISA picks a path, and a value that is not one is an error naming it") {
+    ::setenv("SCRATCHNET_ISA", "portable", 1);
+    CHECK(sn::detail::isa_from_environment() == sn::Isa::portable);
+    ::setenv("SCRATCHNET_ISA", "sse9", 1);
+    CHECK_THROWS_WITH_AS(sn::detail::isa_from_environment(), doctest::Contains("SCRATCHNET_ISA=sse9"),
+                         std::runtime_error);
+    if (!sn::cpu_supports(sn::Isa::avx512)) {
+        ::setenv("SCRATCHNET_ISA", "avx512", 1);
+        CHECK_THROWS_WITH_AS(sn::detail::isa_from_environment(), doctest::Contains("this CPU runs"),
+                             std::runtime_error);
+    }
+    ::unsetenv("SCRATCHNET_ISA");
+    CHECK(sn::detail::isa_from_environment() == sn::cpu_isa());
+}
+
+namespace {
+
+using Mlp = sn::Network<sn::Dense<64, 96>, sn::ReLU, sn::Dense<96, 10>, sn::Softmax, sn::CrossEntropy>;
+// A 3 x 3 convolution runs Winograd's products and row shuffles (kernels/).
+using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten,
+                        sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;
+
+template <class Net>
+sn::Vector<float> trained(unsigned threads) {
+    sn::Rng rng(5);
+    sn::Matrix<float> X(Net::input_size, 300);
+    for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(sn::detail::uniform01(rng));
+    sn::Labels y(300);
+    for (Eigen::Index j = 0; j < 300; ++j) y[j] = static_cast<int>(X.col(j).head(10).maxCoeff() * 9.99f);
+    Net net(3);
+    sn::Adam adam(0.01f);
+    sn::fit(net, adam, X, y, {.epochs = 2, .batch_size = 64, .seed = 2, .threads = threads, .chunk_size = 16});
+    return net.parameters();
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("every path trains with the same bits on 1 and 2 threads; AVX2 and AVX-512 agree", Net, Mlp,
+                   Cnn) {
+    std::map<sn::Isa, sn::Vector<float>> by_path;
+    fixtures::on_every_isa([&](sn::Isa isa) {
+        const sn::Vector<float> one = trained<Net>(1);
+        CHECK(trained<Net>(2) == one);
+        by_path[isa] = one;
+    });
+    if (by_path.count(sn::Isa::avx2) && by_path.count(sn::Isa::avx512))
+        CHECK(by_path[sn::Isa::avx2] == by_path[sn::Isa::avx512]);
+    // Portable (Eigen's kernels, FMA or not) does the same maths in another order:
+    // after 10 steps of Adam the parameters agree to a few units in the 4th digit.
+    const sn::Vector<float>& portable = by_path.at(sn::Isa::portable);
+    for (const auto& [isa, theta] : by_path) {
+        CAPTURE(sn::isa_name(isa));
+        CHECK((theta - portable).cwiseAbs().maxCoeff() <= 1e-3f * portable.cwiseAbs().maxCoeff());
+    }
+}
