@@ -6,6 +6,16 @@
 // Convention, stated once: a batch is a matrix with ONE SAMPLE PER COLUMN
 // (features x batch). Eigen is column-major, so a sample is contiguous.
 
+// One heap alignment for every translation unit, whatever its -march: Eigen
+// otherwise picks it from the instruction set (16 bytes with SSE2, 32 with AVX,
+// 64 with AVX-512) and frees by the matching rule, so a matrix allocated in a
+// file built with -march=native and freed in a plain one corrupts the heap. 64
+// suits every set. A file that includes Eigen before scratchnet must define it
+// too; the CMake package defines it for every file that links scratchnet.
+#ifndef EIGEN_MAX_ALIGN_BYTES
+#define EIGEN_MAX_ALIGN_BYTES 64
+#endif
+
 // Eigen 3.4's AVX code declares unused variables, and GCC 12 warns about its own
 // AVX-512 intrinsics (_mm512_undefined_ps reads itself: GCC bug 105593) wherever
 // they are inlined; neither is the user's code, so a user's build stays quiet.
