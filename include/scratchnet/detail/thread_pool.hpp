@@ -21,9 +21,9 @@
 // When the machine is shared, a worker may be descheduled in the middle of a
 // task, and the caller then waits a whole time slice of the scheduler for it.
 // The caller measures each run: when it waited for the others longer than it
-// worked itself in several recent runs, splitting does not pay, and the pool runs
-// the next runs on the calling thread alone (same tasks, same results), then
-// tries again. On a quiet machine such runs do not happen and nothing changes.
+// worked itself, and longer than a wake-up takes, splitting did not pay, and the
+// pool runs the next runs on the calling thread alone (same tasks, same
+// results), then tries again. On a quiet machine such runs do not happen.
 //
 // Cancellation (pthread_cancel of a thread inside run()): run() holds it off
 // until every task is done, so no worker ever touches a stack frame that
@@ -270,15 +270,12 @@ private:
     }
 
     /// After a split run: the caller worked `worked` seconds itself and then
-    /// waited `waited` for the others. Waiting longer than working means another
-    /// thread held a task while descheduled; when that happens in a quarter of
-    /// recent runs, the next runs go solo.
+    /// waited `waited` for the others. On a quiet machine the caller waits at most
+    /// for the one task another thread is finishing, and a thread that was asleep
+    /// wakes within tens of microseconds. Waiting longer than that and longer than
+    /// it worked means a thread held a task while descheduled: the next runs go solo.
     void judge_run(double worked, double waited) {
-        strain_ = strain_ * 0.875 + (waited > worked ? 0.125 : 0.0);
-        if (strain_ > 0.25) {
-            solo_left_ = kSoloRuns;
-            strain_ = 0;
-        }
+        if (waited > worked && waited > kDescheduled) solo_left_ = kSoloRuns;
     }
 
     void work(unsigned w) {
@@ -309,7 +306,8 @@ private:
     }
 
     static constexpr std::size_t kNone = ~std::size_t(0);
-    static constexpr int kSoloRuns = 256;  // then the split is tried again
+    static constexpr int kSoloRuns = 256;         // then the split is tried again
+    static constexpr double kDescheduled = 100e-6;  // seconds: more than a wake-up, less than a time slice
 
     unsigned threads_;
     std::vector<std::size_t> tasks_run_;  // entry w written only by thread w, inside run()
@@ -330,7 +328,6 @@ private:
     std::atomic<std::uint32_t> generation_{0};
     std::atomic<bool> stopping_{false};  // set before the final generation_ bump
     // The caller's own bookkeeping of how splitting pays (judge_run).
-    double strain_ = 0;
     int solo_left_ = 0;
     std::size_t solo_runs_ = 0;
 };
