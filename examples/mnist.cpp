@@ -173,15 +173,27 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     // Without it, the test set is shown per epoch but chooses nothing.
     sn::History history;
     std::string held_out = "test";
-    if (o.validation > 0) {
-        options.validation_split = o.validation;
-        options.validation_seed = o.seed;
-        held_out = "validation";
-        history = sn::fit(net, optimizer, data.train.images, data.train.labels, options, progress.callbacks());
+    const auto train = [&](const auto& targets) {
+        if (o.validation > 0) {
+            options.validation_split = o.validation;
+            options.validation_seed = o.seed;
+            held_out = "validation";
+            history = sn::fit(net, optimizer, data.train.images, targets, options, progress.callbacks());
+        } else {
+            if (o.early_stopping > 0) throw std::invalid_argument("--early-stopping needs --validation N");
+            const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
+            history = sn::fit(net, optimizer, data.train.images, targets, test, options, progress.callbacks());
+        }
+    };
+    if (o.label_smoothing > 0) {
+        // PyTorch's label_smoothing: the targets (1 - e) one-hot + e / classes.
+        const auto e = static_cast<float>(o.label_smoothing);
+        sn::Matrix<float> smoothed =
+            sn::Matrix<float>::Constant(Net::class_count, data.train.labels.size(), e / Net::class_count);
+        for (sn::Index j = 0; j < smoothed.cols(); ++j) smoothed(data.train.labels[j], j) += 1 - e;
+        train(smoothed);
     } else {
-        if (o.early_stopping > 0) throw std::invalid_argument("--early-stopping needs --validation N");
-        const sn::ValidationData<sn::ByteMatrix, sn::Labels> test{data.test.images, data.test.labels};
-        history = sn::fit(net, optimizer, data.train.images, data.train.labels, test, options, progress.callbacks());
+        train(data.train.labels);
     }
     if (history.averaged_epochs > 0)
         std::cout << "the network holds the average of the weights after epochs " << o.average_from << "-"

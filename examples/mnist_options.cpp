@@ -47,6 +47,9 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--validation", o.validation, "hold out this many training samples (drawn with --seed) for validation")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--clip", o.clip, "clip each batch gradient to this global norm")->check(CLI::NonNegativeNumber);
+    app.add_option("--label-smoothing", o.label_smoothing,
+                   "train on the targets (1 - e) one-hot + e / classes (PyTorch's label_smoothing); test figures use the labels")
+        ->check(CLI::Range(0.0, 0.5));
     app.add_option("--max-norm", o.max_norm, "max-norm constraint on each unit's incoming weights")->check(CLI::NonNegativeNumber);
     app.add_option("--batch", o.batch_size, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--epochs", o.epochs)->capture_default_str()->check(CLI::NonNegativeNumber);

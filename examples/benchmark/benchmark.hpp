@@ -153,6 +153,9 @@ void dropout_cost(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vecto
 /// cnn_epochs.cpp: LeNet's, mnist_cnn's and the README's ResNet's training epochs,
 /// and the GFLOP/s of the first two.
 void cnn_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
+/// consumer_build.cpp: the course network's and LeNet's epochs built as a consumer
+/// builds (plain -O3) against the -march=native build, run in turn (needs MNIST).
+void consumer_build(const fs::path& data_dir, int reps, std::vector<Row>& rows);
 /// batch_norm.cpp: what BatchNorm costs, from paired epochs of the ResNet with and without it.
 void batch_norm_cost(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<Row>& rows);
 /// convolutions.cpp: mnist_cnn's convolutions alone against the GEMM rate.

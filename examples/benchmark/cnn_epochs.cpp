@@ -1,6 +1,6 @@
 // The convolutional networks' training epochs: LeNet-5, Keras' mnist_cnn and the
-// README's ResNet, Adam at batch 128, on 1 and 2 threads, and the GFLOP/s of the
-// products the first two run.
+// README's ResNet, Adam at batch 128, on 1 and 2 threads; evaluate() of each on the
+// test set on 1 and 2 threads; and the GFLOP/s of the products the first two run.
 #include "benchmark/benchmark.hpp"
 #include "benchmark/flops.hpp"
 #include "common/resnet.hpp"
@@ -15,7 +15,7 @@ namespace {
 // one input channel, runs im2col), where flops_per_sample counts them (> 0).
 template <class Net>
 void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, const sn::MnistSet<sn::ByteMatrix>& data,
-               int reps, std::vector<Row>& rows) {
+               int reps, std::vector<Row>& rows, bool time_evaluate = false) {
     const sn::Index n = std::min(samples, data.train.images.cols());
     const auto X = data.train.images.leftCols(n);
     const auto y = data.train.labels.head(n);
@@ -34,6 +34,23 @@ void bench_cnn(const char* label, double flops_per_sample, sn::Index samples, co
     const double one = median(times[0]), two = median(times[1]);
     rows.push_back({p + "epoch, 1 thread (timed on " + std::to_string(n) + " samples)", one, "s"});
     rows.push_back({p + "epoch, 2 threads (timed on " + std::to_string(n) + " samples)", two, "s"});
+    // evaluate() over the test set on 1 and 2 threads (blocks of samples), in turn.
+    if (time_evaluate) {
+    const Net untrained(1);
+    std::vector<double> evaluate_times[2];
+    for (int round = 0; round <= reps; ++round)
+        for (int k = 0; k < 2; ++k) {
+            const int which = (round + k) % 2;
+            const auto start = Clock::now();
+            const sn::Evaluation e = sn::evaluate(untrained, data.test.images, data.test.labels, which + 1u);
+            if (!(e.loss > 0)) std::abort();
+            if (round > 0) evaluate_times[which].push_back(seconds_since(start));
+        }
+    const double eval_one = median(evaluate_times[0]), eval_two = median(evaluate_times[1]);
+    rows.push_back({p + "evaluate on the test set, 1 thread", eval_one, "s"});
+    rows.push_back({p + "evaluate on the test set, 2 threads", eval_two, "s"});
+    rows.push_back({p + "evaluate, 2 threads / 1 thread", eval_two / eval_one, "x"});
+    }
     if (flops_per_sample <= 0) return;
     rows.push_back({p + "GEMM work per epoch", flops_per_sample * 60000.0 / 1e9, "GFLOP"});
     rows.push_back({p + "achieved, 1 thread", flops_per_sample * 60000.0 / one / 1e9, "GFLOP/s"});
@@ -51,7 +68,7 @@ void cnn_epochs(const sn::MnistSet<sn::ByteMatrix>& data, int reps, std::vector<
                                  sn::Dropout<0.5>, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>;
     bench_cnn<LeNet>("lenet", conv_flops(1, 6, 5, 28, 28, true) + conv_flops(6, 16, 5, 10, 10, false) +
                                    dense_flops(400, 120) + dense_flops(120, 84) + dense_flops(84, 10),
-                     table_samples("lenet"), data, reps, rows);
+                     table_samples("lenet"), data, reps, rows, true);
     bench_cnn<MnistCnn>("mnist_cnn", conv_flops(1, 32, 3, 26, 26, true) + mnist_cnn_conv2_flops() +
                                          dense_flops(9216, 128) + dense_flops(128, 10),
                         table_samples("mnist_cnn"), data, reps, rows);

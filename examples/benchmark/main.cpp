@@ -10,6 +10,8 @@
 // its own beside it (benchmark.hpp lists them).
 #include "benchmark/benchmark.hpp"
 
+#include <algorithm>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
         bench::dense_epochs(data.mnist, reps, rows);
         bench::dropout_cost(data.mnist, reps, rows);
         bench::cnn_epochs(data.mnist, reps, rows);
+        bench::consumer_build(data_dir, std::max(reps, 3), rows);
         bench::batch_norm_cost(data.mnist, reps, rows);
         bench::convolutions(data.mnist, reps, rows);
         const bench::GemmRates rates = bench::machine(reps, rows);

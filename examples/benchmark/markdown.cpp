@@ -152,6 +152,14 @@ void markdown(const std::vector<Row>& rows, const RunInfo& run) {
         << ", Dropout 0.2 x 2 in 784-512-512-10 "
         << percent(find_row(rows, "784-512-512-10 RMSprop: Dropout's cost (median of paired with / without - 1)"))
         << ".\n";
+    out << "\nThreads: the course network beside one busy process pinned to a core, default threads / 1 thread "
+        << ratio(find_row(rows, "784-128-10: beside one busy process, default threads / 1 thread"))
+        << "; LeNet's evaluate on the 10,000 test images, 2 threads / 1 thread "
+        << ratio(find_row(rows, "lenet: evaluate, 2 threads / 1 thread")) << ".\n";
+    out << "\nA consumer's build (`find_package(scratchnet)`, CMake's plain Release flags) against this -march=native "
+           "build, one thread, epochs run in turn: course network "
+        << ratio(find_row(rows, "784-128-10: consumer's build / native build")) << ", LeNet "
+        << ratio(find_row(rows, "lenet: consumer's build / native build")) << ".\n";
 }
 
 }  // namespace bench
