@@ -130,8 +130,14 @@ TEST_CASE("inference batches are sized by every buffer of a pass, a Residual blo
     // ReLU after it in place), the pooled 16 and Dense's 2 (Softmax in place).
     // Inside the block, each of its four layers has an output of its own.
     constexpr sn::Index per_sample = image + image + 16 + 2 + 4 * image;
-    static_assert(Net::inference_batch_size == (sn::Index{1} << 22) / per_sample);
-    CHECK(Net::inference_batch_size == 55);
+    // 2^19 / per_sample is 6 samples: fewer than 16, which fit in 2^22 scalars.
+    static_assert((sn::Index{1} << 19) / per_sample == 6 && 16 * per_sample <= (sn::Index{1} << 22));
+    CHECK(Net::inference_batch_size == 16);
+    // LeNet's pass, some 8,090 scalars a sample: 64 samples stay within 2^19 scalars.
+    using LeNet = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 6, 5, 1, 2>, sn::ReLU, sn::MaxPool2D<2>,
+                              sn::Conv2D<6, 16, 5>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten, sn::Dense<400, 120>,
+                              sn::ReLU, sn::Dense<120, 84>, sn::ReLU, sn::Dense<84, 10>, sn::Softmax, sn::CrossEntropy>;
+    CHECK(LeNet::inference_batch_size == 64);
     // A small network is capped at 1024 samples per pass.
     CHECK(sn::Network<sn::Dense<784, 128>, sn::ReLU, sn::Dense<128, 10>, sn::Softmax, sn::CrossEntropy>::inference_batch_size ==
           1024);

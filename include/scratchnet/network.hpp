@@ -334,11 +334,16 @@ public:
     }
 
     /// Samples per forward pass where the library runs a large data set through in
-    /// inference (evaluate, accuracy, confusion_matrix): up to 1024, fewer where the
-    /// layers are wide or many, so that one pass holds about 2^22 scalars (16 MB of
-    /// floats) at most, however deep the network.
-    static constexpr Index inference_batch_size =
-        std::clamp<Index>((Index{1} << 22) / std::max<Index>(Plan::pass_width, 1), 1, 1024);
+    /// inference (predict, outputs, evaluate, accuracy, confusion_matrix): as many
+    /// as keep one pass within 2^19 scalars (2 MB of floats, about a core's L2
+    /// cache, where a pass runs fastest), up to 1024; at least 16 where a sample's
+    /// pass is wider than that allows, as long as the pass stays within 2^22
+    /// scalars (16 MB), however deep the network; never fewer than 1.
+    static constexpr Index inference_batch_size = [] {
+        const Index width = std::max<Index>(Plan::pass_width, 1);
+        const Index in_cache = (Index{1} << 19) / width, bounded = (Index{1} << 22) / width;
+        return std::clamp<Index>(in_cache >= 16 ? in_cache : std::min<Index>(16, bounded), 1, 1024);
+    }();
 
     /// The shape of layer i's output (a flat vector of n features is n x 1 x 1).
     static constexpr Shape output_shape(std::size_t i) { return Plan::shape_out[i]; }
