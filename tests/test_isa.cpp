@@ -8,7 +8,9 @@
 #include "support/fixtures.hpp"
 #include "support/isa.hpp"
 
+#include <cstdint>
 #include <cstdlib>
+#include <vector>
 #include <map>
 
 namespace sn = scratchnet;
@@ -37,6 +39,21 @@ TEST_CASE("SCRATCHNET_ISA picks a path, and a value that is not one is an error 
     }
     ::unsetenv("SCRATCHNET_ISA");
     CHECK(sn::detail::isa_from_environment() == sn::cpu_isa());
+}
+
+TEST_CASE("bytes become scaled scalars with the same bits on every path, every tail length") {
+    std::vector<std::uint8_t> bytes(300);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
+    fixtures::on_every_isa([&](sn::Isa) {
+        for (sn::Index n : {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 300}) {
+            std::vector<float> got(static_cast<std::size_t>(n) + 1, -1.0f);
+            sn::detail::bytes_to_scalars(bytes.data(), n, 1.0f / 255.0f, got.data());
+            for (sn::Index i = 0; i < n; ++i)
+                REQUIRE(got[static_cast<std::size_t>(i)] == static_cast<float>(bytes[static_cast<std::size_t>(i)]) *
+                                                               (1.0f / 255.0f));
+            CHECK(got[static_cast<std::size_t>(n)] == -1.0f);  // nothing written past n
+        }
+    });
 }
 
 namespace {

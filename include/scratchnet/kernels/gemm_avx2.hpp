@@ -133,7 +133,11 @@ template <int V>
         bp += b_step;
     }
     const __m256 alphav = _mm256_set1_ps(alpha);
-    for (Index j = 0; j < cols; ++j) {
+    // Unrolled over every column, each stored if it is C's: with a loop bound
+    // known only at run time the compiler keeps acc in memory, not in registers.
+#pragma GCC unroll 16
+    for (Index j = 0; j < kNr; ++j) {
+        if (j >= cols) break;
         float* cj = c + j * ldc;
 #pragma GCC unroll 16
         for (int v = 0; v < V; ++v) {

@@ -8,6 +8,7 @@
 // or class labels: any int column vector (Labels, y.head(n)).
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/convert.hpp"
 #include "scratchnet/task.hpp"
 
 #include <cmath>
@@ -62,6 +63,15 @@ void gather_inputs(const D& X, const Index* idx, Index n, Matrix<T>& out) {
     out.resize(X.rows(), n);
     if constexpr (std::is_same_v<typename D::Scalar, std::uint8_t>) {
         constexpr T scale = T(1) / T(255);
+        constexpr bool columns_in_place =
+            (int(D::Flags) & Eigen::DirectAccessBit) != 0 && (int(D::Flags) & Eigen::RowMajorBit) == 0;
+        if constexpr (columns_in_place) {
+            if (X.innerStride() == 1) {  // each column a run of bytes: the dispatched conversion
+                for (Index j = 0; j < n; ++j)
+                    bytes_to_scalars(X.data() + idx[j] * X.outerStride(), X.rows(), scale, out.col(j).data());
+                return;
+            }
+        }
         for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]).template cast<T>() * scale;
     } else {
         for (Index j = 0; j < n; ++j) out.col(j) = X.col(idx[j]).template cast<T>();
