@@ -232,7 +232,8 @@ TEST_CASE("fit with 2 threads runs chunks on both") {
     const sn::History h = sn::fit(net, sgd, X, y, {.epochs = 2, .batch_size = 256, .threads = 2, .chunk_size = 32});
     REQUIRE(h.tasks_per_thread.size() == 2);
     CHECK(h.tasks_per_thread[0] > 0);
-    CHECK(h.tasks_per_thread[1] > 0);
+    // Unless the machine was so busy that the pool ran alone (thread_pool.hpp).
+    CHECK((h.tasks_per_thread[1] > 0 || h.solo_runs > 0));
 }
 
 namespace {
@@ -271,10 +272,11 @@ TEST_CASE("fit's update runs in ranges on the pool, not as a serial step") {
     sn::Labels y(256);
     for (Eigen::Index j = 0; j < 256; ++j) y[j] = static_cast<int>(j % 3);
     RecordingSgd opt;
-    sn::fit(net, opt, X, y, {.epochs = 1, .batch_size = 128, .threads = 2, .chunk_size = 32});
+    const sn::History h = sn::fit(net, opt, X, y, {.epochs = 1, .batch_size = 128, .threads = 2, .chunk_size = 32});
     CHECK(opt.whole_steps == 0);
     CHECK(opt.ranges >= 2 * 2);  // 17,155 parameters: three blocks per step, two steps
-    if (hardware_threads() >= 2) CHECK(opt.threads.size() == 2);
+    // Both threads update, unless the machine was so busy that the pool ran alone.
+    if (hardware_threads() >= 2 && h.solo_runs == 0) CHECK(opt.threads.size() == 2);
 }
 
 namespace {

@@ -41,6 +41,10 @@ struct History : std::vector<EpochRecord> {
     /// Parallel tasks (batch chunks, gradient blocks) each of those threads ran:
     /// shows that the work was spread, not only that the results agree.
     std::vector<std::size_t> tasks_per_thread;
+    /// Parallel steps the calling thread ran alone because the machine was too busy
+    /// for splitting to pay (a descheduled thread held the others up); 0 on a quiet
+    /// machine. The results are the same either way.
+    std::size_t solo_runs = 0;
 };
 
 /// Where fit() is, passed to the per-batch callback.

@@ -161,6 +161,7 @@ public:
         history_.communication_seconds = gradient_.communication_seconds();
         history_.threads = gradient_.pool().size();
         for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
+        if constexpr (requires { gradient_.pool().solo_runs(); }) history_.solo_runs = gradient_.pool().solo_runs();
         return std::move(history_);
     }
 
