@@ -19,6 +19,7 @@
 // a product computed in row or column slices equals the product computed whole.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/packed_gemm.hpp"
 #include "scratchnet/kernels/targets.hpp"
 
 #ifdef SCRATCHNET_X86_KERNELS
@@ -158,34 +159,14 @@ template <int V>
 }
 
 /// C (m x n, column-major, ldc) = alpha * op(A) * op(B), plus the old C when
-/// accumulating (otherwise C's old values are never read). op(A) must be packed by
-/// pack_a into apack (which leaves out the panels read in place); op(B) is packed
-/// here one panel at a time into bpanel (packed_b_size(kNr, k) scalars). A full
-/// panel of a transposed op(B) is read in place instead.
-SCRATCHNET_TARGET_AVX2 inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k,
-                                        const float* a, Index lda, const float* apack, const float* b, Index ldb,
-                                        float* bpanel, float* c, Index ldc, float alpha, bool accumulate) {
-    for (Index j0 = 0; j0 < n; j0 += kNr) {
-        const Index cols = std::min(kNr, n - j0);
-        const bool b_direct = b_transposed && cols == kNr;
-        if (!b_direct) pack_b(b_transposed, k, cols, b_transposed ? b + j0 : b + j0 * ldb, ldb, bpanel);
-        const float* bp = b_direct ? b + j0 : bpanel;
-        const Index b_step = b_direct ? ldb : kNr;
-        const float* ap = apack;
-        for (Index i0 = 0; i0 < m; i0 += kMr) {
-            const Index width = panel_rows(m, i0);
-            const Index rows = std::min(width, m - i0);
-            const bool direct = a_in_place(a_transposed, m, i0);
-            const float* at = direct ? a + i0 : ap;
-            const Index step = direct ? lda : width;
-            float* ct = c + i0 + j0 * ldc;
-            if (width == kMr)
-                micro_kernel<2>(k, at, step, bp, b_step, ct, ldc, rows, cols, alpha, accumulate);
-            else
-                micro_kernel<1>(k, at, step, bp, b_step, ct, ldc, rows, cols, alpha, accumulate);
-            ap += width * k;
-        }
-    }
+/// accumulating: the shared loop of kernels/packed_gemm.hpp over this kernel's
+/// panels (bpanel: packed_b_size(kNr, k) scalars; apack: from pack_a).
+inline void gemm(bool a_transposed, bool b_transposed, Index m, Index n, Index k, const float* a, Index lda,
+                 const float* apack, const float* b, Index ldb, float* bpanel, float* c, Index ldc, float alpha,
+                 bool accumulate) {
+    packed_gemm<kMr, kNr, &pack_b, &micro_kernel<2>, &micro_kernel<1>>(a_transposed, b_transposed, m, n, k, a, lda,
+                                                                      apack, b, ldb, bpanel, c, ldc, alpha,
+                                                                      accumulate);
 }
 
 }  // namespace scratchnet::detail::avx2
