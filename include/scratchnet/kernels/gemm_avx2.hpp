@@ -57,13 +57,7 @@ inline void pack_a(bool transposed, Index m, Index k, const float* a, Index lda,
         if (a_in_place(transposed, m, i0)) {
             // the kernel reads this panel from a itself
         } else if (!transposed) {
-            for (Index p = 0; p < k; ++p) {
-                const float* src = a + i0 + p * lda;
-                float* dst = out + p * width;
-                Index i = 0;
-                for (; i < rows; ++i) dst[i] = src[i];
-                for (; i < width; ++i) dst[i] = 0.0f;
-            }
+            pack_plain_panel(a + i0, lda, rows, width, k, out);
         } else {
             // Row i of op(A) is a contiguous run of a: read along it.
             for (Index i = 0; i < width; ++i) {

@@ -122,13 +122,7 @@ SCRATCHNET_TARGET_AVX512 inline void pack_a(bool transposed, Index m, Index k, c
         if (a_in_place(transposed, m, i0)) {
             // the kernel reads this panel from a itself
         } else if (!transposed) {
-            for (Index p = 0; p < k; ++p) {
-                const float* src = a + i0 + p * lda;
-                float* dst = out + p * width;
-                Index i = 0;
-                for (; i < rows; ++i) dst[i] = src[i];
-                for (; i < width; ++i) dst[i] = 0.0f;
-            }
+            pack_plain_panel(a + i0, lda, rows, width, k, out);
         } else {
             // Rows of op(A) are contiguous runs of a: transpose 16 x 16 blocks.
             for (Index h = 0; h < width; h += 16)

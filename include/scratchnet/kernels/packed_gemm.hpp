@@ -12,6 +12,18 @@
 
 namespace scratchnet::detail {
 
+/// A panel of `rows` rows of a plain op(A) (column-major, lda), packed k-major
+/// into `width` rows each depth, the rows past `rows` zero.
+inline void pack_plain_panel(const float* a, Index lda, Index rows, Index width, Index k, float* out) {
+    for (Index p = 0; p < k; ++p) {
+        const float* src = a + p * lda;
+        float* dst = out + p * width;
+        Index i = 0;
+        for (; i < rows; ++i) dst[i] = src[i];
+        for (; i < width; ++i) dst[i] = 0.0f;
+    }
+}
+
 /// C (m x n, column-major, ldc) = alpha * op(A) * op(B), plus the old C when
 /// accumulating (otherwise C's old values are never read). Panels of A have Mr
 /// rows, or Mr / 2 for a short last one; op(A) must be packed by the kernel's
