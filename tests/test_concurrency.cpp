@@ -164,6 +164,10 @@ TEST_CASE("a pool whose caller keeps waiting for a descheduled thread runs alone
     };
     int rounds = 0;
     for (; rounds < 2000 && pool.solo_runs() == 0; ++rounds) pool.run(hits.size(), task);
+    if (pool.tasks_run(1) == 0) {  // valgrind runs one thread at a time: the caller took every task
+        MESSAGE("skipped: thread 1 never took a task, so the caller never waited");
+        return;
+    }
     CHECK(pool.solo_runs() > 0);
     const std::size_t before = pool.tasks_run(1);
     for (int more = 0; more < 20; ++more, ++rounds) pool.run(hits.size(), task);  // alone: thread 1 idle
