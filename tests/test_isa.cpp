@@ -59,9 +59,15 @@ TEST_CASE("bytes become scaled scalars with the same bits on every path, every t
 namespace {
 
 using Mlp = sn::Network<sn::Dense<64, 96>, sn::ReLU, sn::Dense<96, 10>, sn::Softmax, sn::CrossEntropy>;
-// A 3 x 3 convolution runs Winograd's products and row shuffles (kernels/).
+// A 3 x 3 convolution runs Winograd's products and row shuffles (kernels/); the
+// pool and Dropout's mask run as loops compiled per path (kernels/dispatch.hpp).
+#ifdef SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS
+using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Dropout<0.25>,
+                        sn::Flatten, sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;
+#else
 using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten,
                         sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;
+#endif
 
 template <class Net>
 sn::Vector<float> trained(unsigned threads) {

@@ -29,7 +29,7 @@ namespace scratchnet {
 enum class Isa {
     portable,  ///< Eigen's kernels at the build's own flags
     avx2,      ///< x86-64 AVX2 with FMA
-    avx512,    ///< x86-64 AVX-512F
+    avx512,    ///< x86-64 AVX-512 F, DQ, BW and VL (Skylake-SP, Ice Lake, Zen 4 and later)
 };
 
 /// "portable", "avx2" or "avx512".
@@ -44,7 +44,10 @@ inline const char* isa_name(Isa isa) {
 /// The best set this CPU runs (and its operating system enables).
 inline Isa cpu_isa() {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) return Isa::avx512;
+    // The four every AVX-512 CPU since Skylake-SP has; the kernels use all four.
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        return Isa::avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
 #endif
     return Isa::portable;

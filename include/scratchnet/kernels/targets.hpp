@@ -6,6 +6,6 @@
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define SCRATCHNET_X86_KERNELS 1
 #define SCRATCHNET_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define SCRATCHNET_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define SCRATCHNET_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 #include <immintrin.h>
 #endif

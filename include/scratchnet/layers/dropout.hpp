@@ -10,6 +10,7 @@
 
 #include "scratchnet/layers/activations.hpp"
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/dispatch.hpp"
 #include "scratchnet/layer.hpp"
 
 #include <cstdint>
@@ -58,13 +59,17 @@ public:
         if (!pass.training() || Rate == 0.0) return;
         s.mask.resize(A.rows(), A.cols());
         const T scale = static_cast<T>(1.0 / (1.0 - Rate));
-        for (Index j = 0; j < A.cols(); ++j) {
-            const std::uint64_t key = pass.column_key(j);
-            T* m = s.mask.col(j).data();
-            for (Index i = 0; i < A.rows(); ++i)
-                m[i] = Pass::random_bits(key, static_cast<std::uint64_t>(i)) < kKeepBelow ? scale : T(0);
-        }
-        A.array() *= s.mask.array();
+        run_for_active_isa([&] {
+            for (Index j = 0; j < A.cols(); ++j) {
+                const std::uint64_t key = pass.column_key(j);
+                T* m = s.mask.col(j).data();
+                T* a = A.col(j).data();
+                for (Index i = 0; i < A.rows(); ++i) {
+                    m[i] = Pass::random_bits(key, static_cast<std::uint64_t>(i)) < kKeepBelow ? scale : T(0);
+                    a[i] *= m[i];
+                }
+            }
+        });
     }
 
     void backward(const Matrix<T>&, Matrix<T>& dA, Scratch& s, const Pass& pass) const {

@@ -11,6 +11,7 @@
 // gradient_check does not take a difference across two maxima for a derivative.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/kernels/dispatch.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
 
@@ -105,6 +106,7 @@ public:
     template <class D>
     void forward(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, Scratch& s, const Pass& = {}) const {
         s.source.resize(G::kOut, X.cols());
+        run_for_active_isa([&] {
         for (Index n = 0; n < X.cols(); ++n) {
             const T* x = X.derived().data() + n * X.derived().outerStride();
             T* y = Y.col(n).data();
@@ -132,6 +134,7 @@ public:
                     }
                 }
         }
+        });
     }
 
     template <class D>
