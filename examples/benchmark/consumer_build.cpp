@@ -1,4 +1,4 @@
-// A consumer's build against the project's: the same epochs (consumer_epochs.cpp)
+// A consumer's build against the project's: the same epochs (tests/consumer/epochs.cpp)
 // built with plain Release flags and with -march=native, run in turn as separate
 // programs, medians of their ratios. Kernels chosen at run time (isa.hpp) should
 // make the two nearly equal.
@@ -42,13 +42,16 @@ void consumer_build(const fs::path& data_dir, int reps, std::vector<Row>& rows) 
             c = run_epochs(SCRATCHNET_BENCH_CONSUMER_EPOCHS, data_dir);
         }
         if (c.empty() || n.empty()) return;  // no MNIST files: the programs need them
-        for (const char* network : {"course", "lenet"}) {
+        for (const char* network : {"course", "lenet", "mnist_cnn"}) {
+            if (!c.count(network) || !n.count(network)) continue;
             consumer[network].push_back(c[network]);
             native[network].push_back(n[network]);
             ratio[network].push_back(c[network] / n[network]);
         }
     }
-    for (const auto& [network, label] : {std::pair<std::string, std::string>{"course", "784-128-10"}, {"lenet", "lenet"}}) {
+    for (const auto& [network, label] : {std::pair<std::string, std::string>{"course", "784-128-10"},
+                                         {"lenet", "lenet"}, {"mnist_cnn", "mnist_cnn"}}) {
+        if (ratio[network].empty()) continue;
         const std::string p = label + ": ";
         rows.push_back({p + "epoch, 1 thread, consumer's plain -O3 build", median(consumer[network]), "s"});
         rows.push_back({p + "epoch, 1 thread, -march=native build", median(native[network]), "s"});

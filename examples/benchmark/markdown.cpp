@@ -159,7 +159,8 @@ void markdown(const std::vector<Row>& rows, const RunInfo& run) {
     out << "\nA consumer's build (`find_package(scratchnet)`, CMake's plain Release flags) against this -march=native "
            "build, one thread, epochs run in turn: course network "
         << ratio(find_row(rows, "784-128-10: consumer's build / native build")) << ", LeNet "
-        << ratio(find_row(rows, "lenet: consumer's build / native build")) << ".\n";
+        << ratio(find_row(rows, "lenet: consumer's build / native build")) << ", Keras' mnist_cnn "
+        << ratio(find_row(rows, "mnist_cnn: consumer's build / native build")) << ".\n";
 }
 
 }  // namespace bench

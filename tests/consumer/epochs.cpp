@@ -1,9 +1,12 @@
-// One training epoch of the course network and of LeNet on one thread, as a
-// program that links scratchnet would time it. Built twice: with a consumer's
-// plain Release flags (benchmark_epochs_consumer) and with the project's
-// -march=native (benchmark_epochs_native); the benchmark runs both in turn and
-// reports the ratio (consumer_build.cpp). Prints "<network> <seconds>" lines:
-// the second of two epochs, LeNet's timed on 7,680 samples and scaled to 60,000.
+// One training epoch of three networks on one thread, as a program that links
+// scratchnet times it: the course network, LeNet-5 and Keras' mnist_cnn (3 x 3
+// convolutions, pooling, Dropout). Built by this consumer project with its own
+// default flags (consumer_epochs) and by scratchnet's build twice, with plain
+// Release flags (benchmark_epochs_consumer) and with -march=native
+// (benchmark_epochs_native). compare_speed.sh and the benchmark run two builds in
+// turn and report the ratios. Prints "<network> <seconds>" lines: the second of
+// two epochs, the convolutional networks' timed on a part of the data and scaled
+// to 60,000 samples.
 #include <scratchnet/scratchnet.hpp>
 
 #include <cstdio>
@@ -38,6 +41,13 @@ int main(int argc, char** argv) {
         const auto data = sn::load_mnist_bytes(argv[1]);
         std::printf("course %.6f\n", second_epoch<Course>(data, data.train.images.cols(), sn::SGD(0.01f)));
         std::printf("lenet %.6f\n", second_epoch<LeNet>(data, 7680, sn::Adam(1e-3f)));
+#ifdef SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS  // Dropout<0.25> (activations.hpp)
+        using MnistCnn = sn::Network<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>,
+                                     sn::ReLU, sn::MaxPool2D<2>, sn::Dropout<0.25>, sn::Flatten,
+                                     sn::Dense<9216, 128>, sn::ReLU, sn::Dropout<0.5>, sn::Dense<128, 10>,
+                                     sn::Softmax, sn::CrossEntropy>;
+        std::printf("mnist_cnn %.6f\n", second_epoch<MnistCnn>(data, 1280, sn::Adam(1e-3f)));
+#endif
         std::printf("isa %s\n", sn::isa_name(sn::active_isa()));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
