@@ -4,6 +4,7 @@
 #include <scratchnet/data/mnist.hpp>
 
 #include "corpus.hpp"
+#include "support/temp_dir.hpp"
 
 #include <zlib.h>
 
@@ -21,22 +22,8 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// A scratch directory per test case, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("scratchnet-idx-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
+struct TempDir : fixtures::TempDir {
+    TempDir() : fixtures::TempDir("idx") {}
 };
 
 Bytes header(std::uint8_t type, const std::vector<std::uint32_t>& dims) {

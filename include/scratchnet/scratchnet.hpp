@@ -10,13 +10,16 @@
 //   optimizers/             the optimizer contract and one file per optimizer
 //   training/               fit(): options, trainer, batch scheduler
 //   kernels/                GEMM, Winograd and SIMD loops (internal)
-//   data/                   IDX and MNIST loaders
+//   data/                   IDX and MNIST loaders, CSV tables, scalers, train/test split
 //   tensors.hpp weights/    layers' named tensors; safetensors files (weights from PyTorch and back)
 //   metrics.hpp serialize.hpp gradient_check.hpp neuron.hpp
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/data/csv.hpp"
 #include "scratchnet/data/idx.hpp"
 #include "scratchnet/data/mnist.hpp"
+#include "scratchnet/data/scalers.hpp"
+#include "scratchnet/data/split.hpp"
 #include "scratchnet/isa.hpp"
 #include "scratchnet/gradient_check.hpp"
 #include "scratchnet/layer.hpp"
