@@ -317,3 +317,20 @@ TEST_CASE("a user's gradient engine drives the trainer and gives fit's bits when
     CHECK(ha.back().loss == hb.back().loss);
     CHECK(ha.back().accuracy == hb.back().accuracy);
 }
+
+TEST_CASE("max_norm on a network whose layers offer no max-norm constraint is refused, naming the network") {
+    // The trait is the layer's own member (constrain_max_norm), so a user's layer
+    // declares it as the library's do; Diagonal offers none.
+    using Plain = sn::Network<user::Diagonal<2>, sn::Softmax, sn::CrossEntropy>;
+    static_assert(!Plain::has_max_norm_constraint);
+    static_assert(sn::Network<sn::Dense<2, 2>, sn::Softmax, sn::CrossEntropy>::has_max_norm_constraint);
+    Plain net(1);
+    sn::SGD sgd{0.1f};
+    sn::Matrix<float> X = sn::Matrix<float>::Ones(2, 4);
+    sn::Labels y = sn::Labels::Zero(4);
+    sn::FitOptions o{.epochs = 1, .batch_size = 4};
+    o.max_norm = 3.0;
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o),
+                         doctest::Contains("max_norm is set but no layer of Diagonal<2>,Softmax,CrossEntropy applies one"),
+                         std::invalid_argument);
+}

@@ -335,3 +335,28 @@ TEST_CASE("average_from with early stopping restores the best epoch's weights as
         CHECK(net.parameters() == one.parameters());
     }
 }
+
+TEST_CASE("options that cannot take effect are refused, not clamped or ignored") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    blobs(64, X, y);
+    Net net(1);
+    sn::SGD sgd{0.1f};
+    const auto refused = [&](const sn::FitOptions& o, const char* message) {
+        const sn::Vector<float> before = net.parameters();
+        CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains(message), std::invalid_argument);
+        CHECK(net.parameters() == before);
+    };
+    sn::FitOptions o{.epochs = 1, .batch_size = 16};
+    o.chunk_size = 0;  // was clamped to 1: 13x slower, silently
+    refused(o, "chunk_size must be positive, got 0");
+    o.chunk_size = -3;
+    refused(o, "chunk_size must be positive, got -3");
+    o = {.epochs = 1, .batch_size = 16};
+    o.validation_seed = 5;  // draws nothing without a split
+    refused(o, "validation_seed is set but validation_split is 0");
+    o = {.epochs = 2, .batch_size = 16};
+    o.schedule = sn::StepDecay{.every = 0};
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains("StepDecay: every must be positive, got 0"),
+                         std::invalid_argument);
+}

@@ -242,7 +242,10 @@ TEST_CASE("load_mnist finds every usual spelling and checks image and label coun
     CHECK_THROWS_WITH_AS(sn::load_mnist(dir.path), doctest::Contains("holds 2 images but"), sn::IdxError);
     fs::remove(dir / "t10k-labels.idx1-ubyte.gz");
     CHECK_THROWS_WITH_AS(sn::load_mnist(dir.path), doctest::Contains("no t10k-labels-idx1-ubyte"), sn::IdxError);
-    CHECK_THROWS_WITH_AS(sn::load_mnist(dir / "nowhere"), doctest::Contains("not a directory"), sn::IdxError);
+    // Say what is true: missing is not "not a directory".
+    CHECK_THROWS_WITH_AS(sn::load_mnist(dir / "nowhere"), doctest::Contains("nowhere: no such directory"), sn::IdxError);
+    CHECK_THROWS_WITH_AS(sn::load_mnist(dir / "train-images-idx3-ubyte"), doctest::Contains("ubyte: not a directory"),
+                         sn::IdxError);
 }
 
 TEST_CASE("one_hot puts a single 1 per column at the label's row") {

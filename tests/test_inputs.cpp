@@ -7,6 +7,8 @@
 
 #include "support/fixtures.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -94,4 +96,42 @@ TEST_CASE("train_step and gradient_check take Labels as fit does") {
     const sn::GradientCheckReport by_matrix = sn::gradient_check(a, X, Y);
     CHECK(by_labels.max_relative_error == by_matrix.max_relative_error);
     CHECK(by_labels.checked == by_matrix.checked);
+}
+
+TEST_CASE("predict, outputs, evaluate and accuracy refuse a NaN or infinite input, naming the sample") {
+    ThreeClassNet net(1);
+    sn::Matrix<float> X;
+    sn::Labels y;
+    fixtures::three_classes(20, X, y);
+    X(1, 7) = std::numeric_limits<float>::quiet_NaN();
+    // Before, an all-NaN sample was predicted class 0 and scored; evaluate's loss was NaN.
+    CHECK_THROWS_WITH_AS(net.predict(X), doctest::Contains("predict: the inputs of sample 7 hold NaN or infinity"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(net.outputs(X), doctest::Contains("outputs: the inputs of sample 7"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(net.predict_proba(X), doctest::Contains("sample 7"), std::invalid_argument);
+    X(1, 7) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(sn::evaluate(net, X, y), doctest::Contains("evaluate: the inputs of sample 7 hold NaN or infinity"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(sn::accuracy(net, X, y, 2), doctest::Contains("sample 7"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(sn::confusion_matrix(net, X, y), doctest::Contains("sample 7"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(net.predict(sn::Matrix<float>(5, 2)), doctest::Contains("X has 5 rows but the network takes"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("predict and outputs take bytes as fit does: scaled by 1/255, the same bits as scaled floats") {
+    using Net = sn::Network<sn::Dense<6, 5>, sn::ReLU, sn::Dense<5, 3>, sn::Softmax, sn::CrossEntropy>;
+    const Net net(4);
+    sn::ByteMatrix B(6, 70);
+    for (Eigen::Index i = 0; i < B.size(); ++i) B.data()[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
+    // What fit's gather does to bytes: each times float(1/255), rounded once.
+    const sn::Matrix<float> scaled = B.cast<float>() * (1.0f / 255.0f);
+    CHECK(net.outputs(B) == net.outputs(scaled));
+    CHECK(net.outputs(B, 2) == net.outputs(scaled, 1));
+    CHECK(net.predict(B) == net.predict(scaled));
+    CHECK(net.predict_proba(B) == net.outputs(scaled));
+    sn::Labels y = net.predict(scaled);
+    y[0] = (y[0] + 1) % 3;
+    CHECK(sn::accuracy(net, B, y) == doctest::Approx(69.0 / 70.0));
+    // The unscaled cast, Eigen's advice, is not the same input: the README says so.
+    CHECK(net.outputs(sn::Matrix<float>(B.cast<float>())) != net.outputs(B));
 }

@@ -6,6 +6,8 @@
 #include "corpus.hpp"
 
 #include <cstring>
+#include <limits>
+#include <zlib.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -79,6 +81,8 @@ TEST_CASE("load rejects each kind of damaged file and leaves the network unchang
     CHECK(load_error("hello, world, this is text") ==
           "scratchnet::load: model.snm: not a scratchnet model file (wrong magic number)");
     CHECK(load_error(good.substr(0, 12)) == "scratchnet::load: model.snm: the file ends inside the header");
+    // A model file cut inside its magic number is truncated, not some other file.
+    CHECK(load_error(good.substr(0, 5)) == "scratchnet::load: model.snm: the file ends inside the magic number (5 of 8 bytes)");
     std::string v3 = good;
     put_u32(v3, 8, 3);
     CHECK(load_error(v3).find("format version 3 is not supported") != std::string::npos);
@@ -106,7 +110,7 @@ TEST_CASE("load says how the file's architecture differs from the network's") {
     std::ostringstream out;
     sn::save(Wider(1), out);
     CHECK(load_error(out.str()) ==
-          "scratchnet::load: model.snm: file holds Dense<3,5>,Tanh,Dense<5,2>,Softmax,CrossEntropy (float), this "
+          "scratchnet::load: model.snm: file holds \"Dense<3,5>,Tanh,Dense<5,2>,Softmax,CrossEntropy\" (float), this "
           "network is Dense<3,4>,Tanh,Dense<4,2>,Softmax,CrossEntropy (float)");
     using Double = Small::rebind<double>;
     std::ostringstream d;
@@ -149,4 +153,46 @@ TEST_CASE("load from a file rejects truncation and trailing bytes as the stream 
           name + "the file ends inside the parameters and checksum (107 of 108 bytes)");
     CHECK(error_from_file(good + "x") == name + "unexpected bytes after the checksum");
     fs::remove(file);
+}
+
+namespace {
+/// `bytes` with its CRC-32 (the last 4 bytes) recomputed over the rest, as a writer would.
+std::string with_checksum(std::string bytes) {
+    const auto n = static_cast<uInt>(bytes.size() - 4);
+    put_u32(bytes, bytes.size() - 4, static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), n)));
+    return bytes;
+}
+}  // namespace
+
+TEST_CASE("load refuses NaN and infinite parameters behind a valid checksum, naming the index and layer") {
+    const std::string good = saved(Small(3));
+    const std::size_t arch = Small::architecture().size(), first = 20 + arch + 8;
+    std::string bad = good;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(bad.data() + first + 4 * 17, &nan, 4);  // parameter 17: layer 2's (Dense<4,2> starts at 16)
+    CHECK(load_error(with_checksum(bad)) == "scratchnet::load: model.snm: parameter 17 (layer 2, Dense<4,2>) is NaN or infinite");
+    const float inf = std::numeric_limits<float>::infinity();
+    bad = good;
+    std::memcpy(bad.data() + first, &inf, 4);
+    CHECK(load_error(with_checksum(bad)).find("parameter 0 (layer 0, Dense<3,4>) is NaN or infinite") != std::string::npos);
+}
+
+TEST_CASE("load quotes a file's architecture escaped and cut short: no control bytes or NULs reach the message") {
+    const std::string good = saved(Small(3));
+    std::string bad = good;
+    const std::string arch = Small::architecture();
+    std::string hostile = "\x1b[2J" + std::string(1, '\0') + "\r" + std::string(arch.size() - 6, 'A');
+    bad.replace(20, arch.size(), hostile);
+    const std::string message = load_error(bad);
+    CHECK(message.find("file holds \"\\x1b[2J\\x00\\rAAAA") != std::string::npos);
+    for (const char c : message) CHECK((static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f));
+    // A 65,536-byte architecture is shown as its start and its length.
+    std::string huge = good.substr(0, 16);
+    put_u32(huge, 12, 4);
+    huge.resize(20);
+    put_u32(huge, 16, 65536);
+    huge += std::string(65536, 'Z') + std::string(8, '\0') + std::string(4, '\0');
+    const std::string cut = load_error(huge);
+    CHECK(cut.find("... (65536 bytes) (float), this network is") != std::string::npos);
+    CHECK(cut.size() < 400);
 }

@@ -69,6 +69,14 @@ void for_each_block(const Net& net, const Inputs& X, const Targets& Y, F&& f, co
     using T = typename Net::Scalar;
     check_data<Net>(X, Y, who);
     const Index n = subset.indices != nullptr ? subset.size : sample_count(X);
+    // As fit() does: a NaN input would be scored (a class 0 "predicted", a NaN loss).
+    if constexpr (std::floating_point<typename Inputs::Scalar>)
+        for (Index k = 0; k < n; ++k) {
+            const Index j = subset.indices != nullptr ? subset.indices[k] : k;
+            if (!X.col(j).allFinite())
+                throw std::invalid_argument(who + ": the inputs of sample " + std::to_string(j) +
+                                            " hold NaN or infinity; clean the data");
+        }
     const auto blocks = static_cast<std::size_t>((n + block - 1) / block);
     struct Lane {
         typename Net::Workspace ws;

@@ -16,6 +16,7 @@
 #include "scratchnet/detail/inference_blocks.hpp"
 #include "scratchnet/detail/layer_pack.hpp"
 #include "scratchnet/detail/plan.hpp"
+#include "scratchnet/kernels/convert.hpp"
 // Dense and the activations only so that this header alone still builds the
 // course network, as it always has; the network itself depends on no layer type.
 #include "scratchnet/layers/activations.hpp"
@@ -29,6 +30,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -38,6 +40,12 @@
 #include <vector>
 
 namespace scratchnet {
+
+namespace detail {
+/// A bound layer that applies FitOptions::max_norm (layer contract: constrain_max_norm).
+template <class L, class T>
+concept MaxNormConstrained = requires(L& layer, T c) { layer.constrain_max_norm(c); };
+}  // namespace detail
 
 namespace detail {
 /// A number no other network object has had: optimizers tell networks apart by it.
@@ -207,51 +215,30 @@ public:
     /// gives a 0/1 matrix (outputs x samples: 1 where p >= 0.5). A regression
     /// network has no classes: use outputs(). Blocks of inference_batch_size
     /// samples run on `threads` threads (0: one per processor, as fit()), with the
-    /// bits of one thread. Thread-safe.
-    Prediction predict(const Matrix<T>& X, unsigned threads = 0) const {
-        Prediction out;
-        if constexpr (task == Task::multilabel)
-            out.resize(output_size, X.cols());
-        else
-            out.resize(X.cols());
-        std::vector<Workspace> ws;
-        std::vector<Prediction> part;
-        for_each_inference_block(
-            X.cols(), threads,
-            [&](unsigned lanes) {
-                ws.resize(lanes);
-                part.resize(lanes);
-            },
-            [&](Index begin, Index n, unsigned lane) {
-                predict(Batch(X.data() + begin * X.rows(), X.rows(), n), ws[lane], part[lane]);
-                if constexpr (task == Task::multilabel)
-                    out.middleCols(begin, n) = part[lane];
-                else
-                    out.segment(begin, n) = part[lane];
-            });
-        return out;
+    /// bits of one thread. Thread-safe. Bytes (ByteMatrix) are scaled by 1/255 as
+    /// fit() scales them; a sample with a NaN or infinite input is an
+    /// std::invalid_argument naming it, as in fit().
+    Prediction predict(const Matrix<T>& X, unsigned threads = 0) const { return predict_of(X, threads); }
+    template <std::same_as<ByteMatrix> Bytes>  // a template: any other expression converts to Matrix<T>
+    Prediction predict(const Bytes& X, unsigned threads = 0) const {
+        return predict_of(X, threads);
     }
 
     /// The network's outputs for X (output_size x B) in inference mode: class
     /// probabilities for a classifier, p(class 1) for a binary network, the
-    /// predicted values for a regression network. Threads as predict(). Thread-safe.
-    Matrix<T> outputs(const Matrix<T>& X, unsigned threads = 0) const {
-        Matrix<T> out(output_size, X.cols());
-        std::vector<Workspace> ws;
-        for_each_inference_block(
-            X.cols(), threads, [&](unsigned lanes) { ws.resize(lanes); },
-            [&](Index begin, Index n, unsigned lane) {
-                out.middleCols(begin, n) = forward(Batch(X.data() + begin * X.rows(), X.rows(), n), ws[lane]);
-            });
-        return out;
+    /// predicted values for a regression network. Threads, bytes and checks as
+    /// predict(). Thread-safe.
+    Matrix<T> outputs(const Matrix<T>& X, unsigned threads = 0) const { return outputs_of(X, threads); }
+    template <std::same_as<ByteMatrix> Bytes>
+    Matrix<T> outputs(const Bytes& X, unsigned threads = 0) const {
+        return outputs_of(X, threads);
     }
 
     /// outputs() of a classifier, under the name scikit-learn and Keras users look for.
-    Matrix<T> predict_proba(const Matrix<T>& X, unsigned threads = 0) const {
-        static_assert(task != Task::regression,
-                      "scratchnet::Network::predict_proba: a regression network gives values, not probabilities: "
-                      "call outputs(X)");
-        return outputs(X, threads);
+    Matrix<T> predict_proba(const Matrix<T>& X, unsigned threads = 0) const { return probabilities(X, threads); }
+    template <std::same_as<ByteMatrix> Bytes>
+    Matrix<T> predict_proba(const Bytes& X, unsigned threads = 0) const {
+        return probabilities(X, threads);
     }
 
     /// Tells network objects apart (optimizers keep state for one network): a
@@ -370,6 +357,11 @@ public:
         return s + LossType::name();
     }
 
+    /// Whether some layer applies FitOptions::max_norm (offers constrain_max_norm).
+    static constexpr bool has_max_norm_constraint = []<class... L>(std::type_identity<std::tuple<L...>>) {
+        return (detail::MaxNormConstrained<L, T> || ...);
+    }(std::type_identity<typename Pack::layers>{});
+
     /// Applies the max-norm constraint to every layer that offers one
     /// (constrain_max_norm(T c) in the layer contract: Dense's rows of W).
     void constrain_max_norm(T c) {
@@ -464,6 +456,84 @@ public:
     }
 
 private:
+    /// One thread's buffers for predict() and outputs().
+    struct InferenceLane {
+        Workspace ws;
+        Prediction part;
+        Matrix<T> scaled;  // a block of bytes as scalars
+    };
+
+    template <class Inputs>
+    Prediction predict_of(const Inputs& X, unsigned threads) const {
+        check_inference_inputs(X, "predict");
+        Prediction out;
+        if constexpr (task == Task::multilabel)
+            out.resize(output_size, X.cols());
+        else
+            out.resize(X.cols());
+        std::vector<InferenceLane> lanes;
+        for_each_inference_block(
+            X.cols(), threads, [&](unsigned k) { lanes.resize(k); },
+            [&](Index begin, Index n, unsigned lane) {
+                InferenceLane& l = lanes[lane];
+                predict(block_of(X, begin, n, l.scaled), l.ws, l.part);
+                if constexpr (task == Task::multilabel)
+                    out.middleCols(begin, n) = l.part;
+                else
+                    out.segment(begin, n) = l.part;
+            });
+        return out;
+    }
+
+    template <class Inputs>
+    Matrix<T> probabilities(const Inputs& X, unsigned threads) const {
+        static_assert(task != Task::regression,
+                      "scratchnet::Network::predict_proba: a regression network gives values, not probabilities: "
+                      "call outputs(X)");
+        return outputs(X, threads);
+    }
+
+    template <class Inputs>
+    Matrix<T> outputs_of(const Inputs& X, unsigned threads) const {
+        check_inference_inputs(X, "outputs");
+        Matrix<T> out(output_size, X.cols());
+        std::vector<InferenceLane> lanes;
+        for_each_inference_block(
+            X.cols(), threads, [&](unsigned k) { lanes.resize(k); },
+            [&](Index begin, Index n, unsigned lane) {
+                InferenceLane& l = lanes[lane];
+                out.middleCols(begin, n) = forward(block_of(X, begin, n, l.scaled), l.ws);
+            });
+        return out;
+    }
+
+    /// Columns [begin, begin + n) of X as a batch: in place, or bytes scaled into
+    /// `scaled` with fit()'s scale and conversion (the same bits as training sees).
+    template <class Inputs>
+    static Batch block_of(const Inputs& X, Index begin, Index n, Matrix<T>& scaled) {
+        if constexpr (std::is_same_v<typename Inputs::Scalar, std::uint8_t>) {
+            scaled.resize(X.rows(), n);
+            detail::bytes_to_scalars(X.data() + begin * X.rows(), X.rows() * n, T(1) / T(255), scaled.data());
+            return Batch(scaled.data(), X.rows(), n);
+        } else {
+            return Batch(X.data() + begin * X.rows(), X.rows(), n);
+        }
+    }
+
+    /// Inference inputs must have the network's rows and, as in fit(), finite values.
+    template <class Inputs>
+    static void check_inference_inputs(const Inputs& X, const char* who) {
+        if (X.rows() != input_size)
+            throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": X has " +
+                                        std::to_string(X.rows()) + " rows but the network takes " +
+                                        std::to_string(input_size) + " inputs (one sample per column)");
+        if constexpr (!std::is_same_v<typename Inputs::Scalar, std::uint8_t>)
+            for (Index j = 0; j < X.cols(); ++j)
+                if (!X.col(j).allFinite())
+                    throw std::invalid_argument("scratchnet::Network::" + std::string(who) + ": the inputs of sample " +
+                                                std::to_string(j) + " hold NaN or infinity; clean the data");
+    }
+
     /// f(begin, n, lane) for the blocks of inference_batch_size columns of `cols`
     /// (in blocks, so that a convolutional network's buffers stay small), spread
     /// over threads; lanes(k) first sizes k threads' buffers.

@@ -19,11 +19,13 @@
 // any mismatch throws ModelError saying what differs; the network is then unchanged.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/detail/quote.hpp"
 #include "scratchnet/path.hpp"
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <bit>
 #include <cerrno>
@@ -220,8 +222,11 @@ void load_from(Net& net, Source& in, const std::string& name) {
     const std::size_t got = in.read(bytes.data(), 20);
     if (in.failed()) throw ModelError(who + "reading the header failed");
     if (got == 0) throw ModelError(who + "the file is empty");
-    if (got < 8 || !std::equal(detail::model_magic.begin(), detail::model_magic.end(), bytes.begin()))
+    // A start of the magic number cut short is a truncated model file, not another kind of file.
+    if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(got, 8)),
+                    detail::model_magic.begin()))
         throw ModelError(who + "not a scratchnet model file (wrong magic number)");
+    if (got < 8) throw ModelError(who + "the file ends inside the magic number (" + std::to_string(got) + " of 8 bytes)");
     if (got < 20) throw ModelError(who + "the file ends inside the header");
     const auto version = detail::get_le<std::uint32_t>(bytes.data() + 8);
     if (version != detail::model_version && version != detail::model_version_with_state)
@@ -240,7 +245,7 @@ void load_from(Net& net, Source& in, const std::string& name) {
     const char* file_type = scalar == 4 ? "float" : "double";
     const char* net_type = sizeof(T) == 4 ? "float" : "double";
     if (arch != Net::architecture() || scalar != sizeof(T))
-        throw ModelError(who + "file holds " + arch + " (" + file_type + "), this network is " + Net::architecture() +
+        throw ModelError(who + "file holds " + detail::quoted(arch, 200) + " (" + file_type + "), this network is " + Net::architecture() +
                          " (" + net_type + ")");
     if (count != static_cast<std::uint64_t>(Net::parameter_count))
         throw ModelError(who + "file declares " + std::to_string(count) + " parameters, the network has " +
@@ -277,6 +282,20 @@ void load_from(Net& net, Source& in, const std::string& name) {
         for (Index k = 0; k < state.size(); ++k)
             state[k] = detail::get_le<T>(p + 8 + static_cast<std::size_t>(k) * sizeof(T));
     }
+    // A checksum proves the bytes are the ones written, not that they are numbers:
+    // a NaN loaded would make every prediction NaN without a word.
+    const auto refuse_nonfinite = [&](const Vector<T>& v, const char* what) {
+        for (Index k = 0; k < v.size(); ++k)
+            if (!std::isfinite(v[k])) {
+                const std::string where = std::string(what) == "parameter"
+                                              ? " (layer " + std::to_string(Net::layer_of_parameter(k)) + ", " +
+                                                    Net::layer_name(Net::layer_of_parameter(k)) + ")"
+                                              : "";
+                throw ModelError(who + what + " " + std::to_string(k) + where + " is NaN or infinite");
+            }
+    };
+    refuse_nonfinite(theta, "parameter");
+    refuse_nonfinite(state, "state value");
     net.parameters() = theta;
     net.state() = state;
 }

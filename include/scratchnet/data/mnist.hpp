@@ -126,8 +126,9 @@ MnistSplit<Images> load_split(const Path& dir, const std::string& prefix, ReadIm
 
 template <class Images, class ReadImages>
 MnistSet<Images> load_mnist_as(const Path& dir, ReadImages read_images, const IdxOptions& options) {
-    if (file_status(dir).kind != FileKind::directory)
-        throw IdxError("scratchnet::load_mnist: " + dir.string() + ": not a directory");
+    if (const FileKind kind = file_status(dir).kind; kind != FileKind::directory)
+        throw IdxError("scratchnet::load_mnist: " + dir.string() +
+                       (kind == FileKind::missing ? ": no such directory" : ": not a directory"));
     MnistSet<Images> set{load_split<Images>(dir, "train", read_images, options),
                          load_split<Images>(dir, "t10k", read_images, options)};
     if (set.train.images.rows() != set.test.images.rows())

@@ -7,6 +7,8 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -50,6 +52,11 @@ MPI_Datatype datatype() {
 /// adopts it and leaves finalising to the application. Its own communicator
 /// (a duplicate of MPI_COMM_WORLD) keeps the library's messages apart from the
 /// application's.
+///
+/// One process leaving early must not leave the others waiting for it in a
+/// collective step for ever: a Session destroyed by an exception (one that leaves
+/// its scope, on this process alone) ends the whole job with MPI_Abort, naming
+/// the rank. A process that stops for a reason of its own calls abort(why).
 class Session {
 public:
     Session(int& argc, char**& argv) : Session(&argc, &argv) {}
@@ -59,8 +66,21 @@ public:
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     ~Session() {
+        if (std::uncaught_exceptions() > exceptions_at_start_)
+            abort("an exception is leaving the MPI session on this process (catch it inside the session's scope "
+                  "and pass its message to Session::abort to see it here)");
         if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
         if (owns_) MPI_Finalize();
+    }
+
+    /// Ends every process of the job now (MPI_Abort with `code`), printing `why`
+    /// and this rank on standard error: what a process that cannot go on calls,
+    /// where returning would leave the others waiting for it.
+    [[noreturn]] void abort(const std::string& why, int code = 1) const {
+        std::fprintf(stderr, "scratchnet::mpi: rank %d ends the job: %s\n", rank_, why.c_str());
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, code);
+        std::abort();  // MPI_Abort does not return
     }
 
     int rank() const { return rank_; }
@@ -87,6 +107,7 @@ private:
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0, size_ = 1;
     bool owns_ = false;
+    int exceptions_at_start_ = std::uncaught_exceptions();
 };
 
 /// Gives every process rank 0's parameters (and the layers' state, where they keep some).

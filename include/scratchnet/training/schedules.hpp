@@ -10,6 +10,8 @@
 //   ensures:  a finite factor >= 0 (fit refuses anything else, naming the epoch).
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <numbers>
 
 namespace scratchnet {
@@ -23,7 +25,11 @@ struct ConstantRate {
 struct StepDecay {
     int every = 10;
     double gamma = 0.5;
-    double operator()(int epoch) const { return std::pow(gamma, (epoch - 1) / (every > 0 ? every : 1)); }
+    double operator()(int epoch) const {
+        if (every <= 0)
+            throw std::invalid_argument("scratchnet::StepDecay: every must be positive, got " + std::to_string(every));
+        return std::pow(gamma, (epoch - 1) / every);
+    }
 };
 
 /// factor = gamma^(epoch - 1).

@@ -194,6 +194,15 @@ private:
         if (o_.batch_size <= 0)
             throw std::invalid_argument("scratchnet::fit: batch_size must be positive, got " +
                                         std::to_string(o_.batch_size));
+        if (o_.chunk_size <= 0)
+            throw std::invalid_argument("scratchnet::fit: chunk_size must be positive, got " +
+                                        std::to_string(o_.chunk_size));
+        if (o_.validation_seed && o_.validation_split == 0)
+            throw std::invalid_argument("scratchnet::fit: validation_seed is set but validation_split is 0: the "
+                                        "seed would pick nothing; set validation_split or drop the seed");
+        if (o_.max_norm > 0 && !Net::has_max_norm_constraint)
+            throw std::invalid_argument("scratchnet::fit: max_norm is set but no layer of " + Net::architecture() +
+                                        " applies one (a layer with constrain_max_norm, such as Dense or Conv2D)");
         if (o_.epochs < 0)
             throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(o_.epochs));
         if (!(o_.clip_norm >= 0) || !std::isfinite(o_.clip_norm))
