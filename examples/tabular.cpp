@@ -55,6 +55,7 @@ struct Prepared {
     sn::Labels y_train, y_test;          // classification and binary
     sn::Matrix<float> Y_train, Y_test;   // regression (standardised)
     std::size_t classes = 0;
+    std::vector<std::string> class_names;
 };
 
 sn::CsvColumn label_column(const sn::CsvTable& t, const std::string& label) {
@@ -112,6 +113,7 @@ sn::Matrix<float> padded(const sn::Matrix<float>& X) {
 template <class Net>
 int train(const Prepared& d, const Settings& s) {
     Net net(s.seed);
+    std::cout << Net::summary();
     std::cout << "network: " << Net::architecture() << " (" << d.X_train.rows() << " features in " << Net::input_size
               << " inputs";
     if (d.classes > 2) std::cout << ", " << d.classes << " classes in " << Net::output_size << " outputs";
@@ -129,6 +131,11 @@ int train(const Prepared& d, const Settings& s) {
         const double train_accuracy = sn::accuracy(net, Xtr, d.y_train);
         const auto e = sn::evaluate(net, Xte, d.y_test);
         std::printf("train accuracy: %.2f %%, test loss %.4f\n", 100 * train_accuracy, e.loss);
+        // The padded outputs belong to no class: left out unless a sample was predicted there.
+        Eigen::MatrixXi C = sn::confusion_matrix(net, Xte, d.y_test);
+        const auto k = static_cast<sn::Index>(d.classes);
+        if (C.rows() > k && C.rightCols(C.cols() - k).sum() == 0) C = C.topLeftCorner(k, k).eval();
+        std::cout << "\n" << sn::classification_report(C).str(d.class_names) << "\n";
         std::printf("test accuracy: %.2f %%\n", 100 * e.accuracy);
     }
     return 0;
@@ -216,6 +223,7 @@ int main(int argc, char** argv) {
         } else {
             const sn::CsvClasses classes = table.classes(label);
             d.classes = classes.names.size();
+            d.class_names = classes.names;
             std::printf("classes:");
             for (std::size_t k = 0; k < classes.names.size(); ++k) std::printf(" %zu=%s", k, classes.names[k].c_str());
             std::printf("\n");

@@ -357,6 +357,31 @@ public:
         return s + LossType::name();
     }
 
+    /// One line per layer (its name, output shape and parameters), then the loss
+    /// and the totals, as Keras' model.summary() lists a model.
+    static std::string summary() {
+        std::vector<std::array<std::string, 3>> rows;
+        if constexpr (Plan::has_input) rows.push_back({Pack::input::name(), to_string(input_shape), "0"});
+        for (std::size_t i = 0; i < depth; ++i)
+            rows.push_back({layer_name(i), to_string(Plan::shape_out[i]), std::to_string(Plan::parameter_counts[i])});
+        std::size_t width = 5;
+        for (const auto& r : rows) width = std::max(width, r[0].size());
+        // Appends only: g++ 12 reports operator+ on temporaries as overlapping (-Wrestrict, GCC bug 105329).
+        std::string s;
+        const auto line = [&](const std::string& a, const std::string& b, const std::string& c) {
+            s.append(a).append(width + 2 - a.size(), ' ').append(b);
+            s.append(b.size() < 14 ? 14 - b.size() : 1, ' ').append(c.size() < 10 ? 10 - c.size() : 0, ' ');
+            s.append(c).append("\n");
+        };
+        line("Layer", "Output shape", "Parameters");
+        for (const auto& r : rows) line(r[0], r[1], r[2]);
+        s.append("Loss: ").append(LossType::name()).append("\nParameters: ").append(std::to_string(parameter_count));
+        s.append(" trained");
+        if constexpr (state_count > 0)
+            s.append(", ").append(std::to_string(state_count)).append(" of state not trained (BatchNorm's statistics)");
+        return s.append("\n");
+    }
+
     /// Whether some layer applies FitOptions::max_norm (offers constrain_max_norm).
     static constexpr bool has_max_norm_constraint = []<class... L>(std::type_identity<std::tuple<L...>>) {
         return (detail::MaxNormConstrained<L, T> || ...);

@@ -12,7 +12,7 @@
 //   kernels/                GEMM, Winograd and SIMD loops (internal)
 //   data/                   IDX and MNIST loaders, CSV tables, scalers, train/test split
 //   tensors.hpp weights/    layers' named tensors; safetensors files (weights from PyTorch and back)
-//   metrics.hpp serialize.hpp gradient_check.hpp neuron.hpp
+//   metrics.hpp report.hpp serialize.hpp gradient_check.hpp neuron.hpp
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/csv.hpp"
@@ -44,6 +44,7 @@
 #include "scratchnet/optimizers/rmsprop.hpp"
 #include "scratchnet/optimizers/sgd.hpp"
 #include "scratchnet/path.hpp"
+#include "scratchnet/report.hpp"
 #include "scratchnet/serialize.hpp"
 #include "scratchnet/shape.hpp"
 #include "scratchnet/tensors.hpp"

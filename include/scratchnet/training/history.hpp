@@ -4,9 +4,13 @@
 
 #include "scratchnet/core.hpp"
 
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace scratchnet {
@@ -45,6 +49,33 @@ struct History : std::vector<EpochRecord> {
     /// for splitting to pay (a descheduled thread held the others up); 0 on a quiet
     /// machine. The results are the same either way.
     std::size_t solo_runs = 0;
+
+    /// Writes one line per epoch as CSV: epoch, loss, accuracy, validation_loss,
+    /// validation_accuracy, seconds, learning_rate (an empty field where an epoch
+    /// has no such figure); every number to its last bit. Throws
+    /// std::runtime_error naming the file if it cannot be written.
+    void write_csv(const std::string& path) const {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        if (f == nullptr) throw std::runtime_error("scratchnet::History::write_csv: " + path + ": cannot open for writing");
+        const auto field = [f](const std::optional<double>& v) {
+            if (v && !std::isnan(*v)) std::fprintf(f, ",%.17g", *v);
+            else std::fputs(",", f);
+        };
+        std::fputs("epoch,loss,accuracy,validation_loss,validation_accuracy,seconds,learning_rate\n", f);
+        for (const EpochRecord& r : *this) {
+            std::fprintf(f, "%d", r.epoch);
+            field(r.loss);
+            field(r.accuracy);
+            field(r.validation_loss);
+            field(r.validation_accuracy);
+            field(r.seconds);
+            field(r.learning_rate);
+            std::fputs("\n", f);
+        }
+        const bool failed = std::ferror(f) != 0;
+        if (std::fclose(f) != 0 || failed)
+            throw std::runtime_error("scratchnet::History::write_csv: " + path + ": write error");
+    }
 };
 
 /// Where fit() is, passed to the per-batch callback.
