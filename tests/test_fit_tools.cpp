@@ -360,3 +360,50 @@ TEST_CASE("options that cannot take effect are refused, not clamped or ignored")
     CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains("StepDecay: every must be positive, got 0"),
                          std::invalid_argument);
 }
+
+TEST_CASE("reduce_on_plateau lowers the rate by Keras' rule on the validation loss, on top of a schedule") {
+    sn::Matrix<float> X;
+    sn::Labels y;
+    blobs(400, X, y);
+    Net net(3);
+    sn::SGD sgd{0.8f};  // a rate high enough for the validation loss to stall and wobble
+    sn::FitOptions o{.epochs = 24, .batch_size = 20, .seed = 6};
+    o.validation_split = 100;
+    o.reduce_on_plateau = {.patience = 2, .factor = 0.5, .cooldown = 1, .min_delta = 1e-4, .min_factor = 0.1};
+    o.schedule = sn::StepDecay{.every = 12, .gamma = 0.8};
+    const sn::History h = sn::fit(net, sgd, X, y, o);
+    REQUIRE(h.size() == 24);
+    // The rule, written out again: rate(e) = 0.8 x step(e) x f, where f halves
+    // (not below 0.1) after 2 epochs without the loss beating the best by 1e-4,
+    // and 1 epoch after each halving is not counted.
+    double f = 1, best = 0;
+    int wait = 0, cooldown = 0, reductions = 0;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        const int epoch = static_cast<int>(i) + 1;
+        const double step = std::pow(0.8, (epoch - 1) / 12);
+        CHECK(*h[i].learning_rate == doctest::Approx(0.8 * step * f).epsilon(1e-6));
+        const double loss = *h[i].validation_loss;
+        if (cooldown > 0) {
+            --cooldown;
+            wait = 0;
+        }
+        if (i == 0 || loss < best - 1e-4) {
+            best = loss;
+            wait = 0;
+        } else if (cooldown == 0 && ++wait >= 2) {
+            f = std::max(f * 0.5, 0.1);
+            cooldown = 1;
+            wait = 0;
+            ++reductions;
+        }
+    }
+    CHECK(reductions >= 2);  // the test saw the rule act, more than once
+    CHECK(sgd.learning_rate() == 0.8f);  // fit puts the caller's rate back
+
+    o.validation_split = 0;
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains("reduce_on_plateau watches validation figures"),
+                         std::invalid_argument);
+    o.validation_split = 100;
+    o.reduce_on_plateau.factor = 1.0;
+    CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains("factor must lie in (0, 1)"), std::invalid_argument);
+}

@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
                 {"early_stopping.restore_best", [](sn::FitOptions& o) { o.early_stopping.restore_best = false; }},
                 {"early_stopping.min_delta", [](sn::FitOptions& o) { o.early_stopping.min_delta = 0.5; }},
                 {"average_from", [](sn::FitOptions& o) { o.average_from = 2; }},
+                {"reduce_on_plateau.patience", [](sn::FitOptions& o) { o.reduce_on_plateau.patience = 2; }},
             };
             for (const auto& [field, change] : changes) {
                 sn::FitOptions changed = base;

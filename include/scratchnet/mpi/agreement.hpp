@@ -77,8 +77,8 @@ inline void add_options(Fingerprint& f, const FitOptions& o) {
         } else if constexpr (std::is_same_v<V, std::optional<std::uint64_t>>) {
             f.add_value(value.has_value());
             f.add_value(value.value_or(0));
-        } else if constexpr (std::is_same_v<V, EarlyStopping>) {
-            value.for_each_field([&f](const char*, const auto& v) { f.add_value(v); });
+        } else if constexpr (requires { value.for_each_field([](const char*, const auto&) {}); }) {
+            value.for_each_field([&f](const char*, const auto& v) { f.add_value(v); });  // EarlyStopping, ReduceOnPlateau
         } else {
             static_assert(std::is_arithmetic_v<V> || std::is_enum_v<V>,
                           "scratchnet::mpi: a FitOptions field of a new kind: say here how processes compare it");

@@ -51,6 +51,35 @@ struct EarlyStopping {
     }
 };
 
+/// Multiplies the learning rate by `factor` when the monitored validation figure
+/// has not improved by more than min_delta for `patience` epochs, then lets
+/// `cooldown` epochs pass before it counts again; never below min_factor times
+/// the rate fit() started with (Keras' ReduceLROnPlateau, with min_lr as a
+/// fraction). On top of a schedule: the rate is start x schedule(epoch) x the
+/// reductions so far. Needs validation data and an optimizer with a learning
+/// rate. The figures it reads are the same bits on every process, so mpi::fit's
+/// processes reduce together.
+struct ReduceOnPlateau {
+    int patience = 0;         ///< 0: off
+    double factor = 0.1;      ///< in (0, 1)
+    int cooldown = 0;
+    double min_delta = 0.0;
+    double min_factor = 0.0;  ///< in [0, 1]
+    Monitor monitor = Monitor::validation_loss;
+
+    /// f(name, value) for each field, in declaration order.
+    template <class F>
+    void for_each_field(F&& f) const {
+        const auto& [patience_, factor_, cooldown_, min_delta_, min_factor_, monitor_] = *this;
+        f("patience", patience_);
+        f("factor", factor_);
+        f("cooldown", cooldown_);
+        f("min_delta", min_delta_);
+        f("min_factor", min_factor_);
+        f("monitor", monitor_);
+    }
+};
+
 struct FitOptions {
     int epochs = 1;
     Index batch_size = 32;
@@ -93,16 +122,18 @@ struct FitOptions {
     /// network with that epoch's training weights. Pair it with a schedule that
     /// holds a constant, moderate rate while averaging (CosineDecay with a floor).
     int average_from = 0;
+    /// Lowers the rate when validation stops improving (off unless patience > 0).
+    ReduceOnPlateau reduce_on_plateau{};
 
-    /// f(name, value) for each field, in declaration order (early_stopping as one
-    /// EarlyStopping value: it has a for_each_field of its own).
+    /// f(name, value) for each field, in declaration order (early_stopping and
+    /// reduce_on_plateau as one value each: they have a for_each_field of their own).
     template <class F>
     void for_each_field(F&& f) const {
         // The binding names every member: it stops compiling when one is added, so a
         // new option cannot be left out of the code that visits them all.
         const auto& [epochs_, batch_size_, seed_, shuffle_, drop_last_, threads_, chunk_size_, check_finite_, split_,
                      schedule_, clip_norm_, max_norm_, validation_split_, validation_seed_, early_stopping_,
-                     average_from_] = *this;
+                     average_from_, reduce_on_plateau_] = *this;
         f("epochs", epochs_);
         f("batch_size", batch_size_);
         f("seed", seed_);
@@ -119,6 +150,7 @@ struct FitOptions {
         f("validation_seed", validation_seed_);
         f("early_stopping", early_stopping_);
         f("average_from", average_from_);
+        f("reduce_on_plateau", reduce_on_plateau_);
     }
 };
 

@@ -151,6 +151,7 @@ public:
                 const bool go_on = train_epoch(epoch, record);
                 put_in_average(epoch);
                 validate(record);
+                reduce_on_plateau(record);
                 history_.push_back(record);
                 const bool stop_early = early_stop(record);
                 const bool callback_goes_on = !callbacks_.on_epoch || callbacks_.on_epoch(record);
@@ -229,6 +230,26 @@ private:
         if (o_.early_stopping.patience > 0 && !has_validation_data && o_.validation_split == 0)
             throw std::invalid_argument("scratchnet::fit: early stopping watches validation figures: pass "
                                         "ValidationData or set validation_split");
+        {
+            const ReduceOnPlateau& p = o_.reduce_on_plateau;
+            if (p.patience < 0 || p.cooldown < 0)
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau.patience and cooldown must be >= 0");
+            if (!(p.factor > 0 && p.factor < 1))
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau.factor must lie in (0, 1), got " +
+                                            std::to_string(p.factor));
+            if (!(p.min_factor >= 0 && p.min_factor <= 1) || !(p.min_delta >= 0) || !std::isfinite(p.min_delta))
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau.min_factor must lie in [0, 1] and "
+                                            "min_delta be finite and >= 0");
+            if (p.patience > 0 && !has_validation_data && o_.validation_split == 0)
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau watches validation figures: pass "
+                                            "ValidationData or set validation_split");
+            if (p.patience > 0 && Net::task == Task::regression && p.monitor == Monitor::validation_accuracy)
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau cannot watch the validation accuracy "
+                                            "of a regression network (it has none): use Monitor::validation_loss");
+            if (p.patience > 0 && !HasLearningRate<Opt>)
+                throw std::invalid_argument("scratchnet::fit: reduce_on_plateau needs an optimizer with "
+                                            "learning_rate() and set_learning_rate(float)");
+        }
         if (o_.schedule && !HasLearningRate<Opt>)
             throw std::invalid_argument("scratchnet::fit: a schedule needs an optimizer with learning_rate() and "
                                         "set_learning_rate(float)");
@@ -256,12 +277,12 @@ private:
 
     void set_rate(int epoch, EpochRecord& record) {
         if constexpr (HasLearningRate<Opt>) {
-            if (o_.schedule) {
-                const double factor = o_.schedule(epoch);
+            if (o_.schedule || plateau_on()) {
+                const double factor = o_.schedule ? o_.schedule(epoch) : 1.0;
                 if (!std::isfinite(factor) || factor < 0)
                     throw std::invalid_argument("scratchnet::fit: the schedule gave factor " +
                                                 std::to_string(factor) + " for epoch " + std::to_string(epoch));
-                optimizer_.set_learning_rate(static_cast<float>(base_rate_ * factor));
+                optimizer_.set_learning_rate(static_cast<float>(base_rate_ * factor * plateau_factor_));
             }
             record.learning_rate = static_cast<double>(optimizer_.learning_rate());
         }
@@ -418,7 +439,34 @@ private:
 
     void restore_rate() {
         if constexpr (HasLearningRate<Opt>) {
-            if (o_.schedule) optimizer_.set_learning_rate(static_cast<float>(base_rate_));
+            if (o_.schedule || plateau_on()) optimizer_.set_learning_rate(static_cast<float>(base_rate_));
+        }
+    }
+
+    bool plateau_on() const { return o_.reduce_on_plateau.patience > 0; }
+
+    /// Keras' ReduceLROnPlateau after an epoch's validation: a cooldown epoch
+    /// counts down and resets the wait; a better figure becomes the best; else,
+    /// outside a cooldown, `patience` epochs without one lower the factor.
+    void reduce_on_plateau(const EpochRecord& record) {
+        const ReduceOnPlateau& p = o_.reduce_on_plateau;
+        if (p.patience <= 0) return;
+        const bool by_loss = p.monitor == Monitor::validation_loss;
+        const double value = by_loss ? *record.validation_loss : *record.validation_accuracy;
+        if (plateau_cooldown_ > 0) {
+            --plateau_cooldown_;
+            plateau_wait_ = 0;
+        }
+        const bool better = !plateau_seen_ || (by_loss ? value < plateau_best_ - p.min_delta
+                                                       : value > plateau_best_ + p.min_delta);
+        if (better) {
+            plateau_best_ = value;
+            plateau_seen_ = true;
+            plateau_wait_ = 0;
+        } else if (plateau_cooldown_ == 0 && ++plateau_wait_ >= p.patience) {
+            plateau_factor_ = std::max(plateau_factor_ * p.factor, p.min_factor);
+            plateau_cooldown_ = p.cooldown;
+            plateau_wait_ = 0;
         }
     }
 
@@ -451,6 +499,9 @@ private:
     Rng shuffle_rng_{o_.seed};
     double base_rate_ = 0.0;
     double best_value_ = 0.0;
+    double plateau_factor_ = 1.0, plateau_best_ = 0.0;  // reduce_on_plateau
+    int plateau_wait_ = 0, plateau_cooldown_ = 0;
+    bool plateau_seen_ = false;
     Vector<T> best_params_, best_state_;
     Vector<T> average_, training_params_;  // FitOptions::average_from
     History history_;
