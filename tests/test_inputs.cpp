@@ -129,6 +129,9 @@ TEST_CASE("predict and outputs take bytes as fit does: scaled by 1/255, the same
     CHECK(net.outputs(B, 2) == net.outputs(scaled, 1));
     CHECK(net.predict(B) == net.predict(scaled));
     CHECK(net.predict_proba(B) == net.outputs(scaled));
+    // A byte expression (a block, a map) is bytes too, not an unscaled conversion.
+    CHECK(net.outputs(B.middleCols(5, 20)) == net.outputs(sn::Matrix<float>(scaled.middleCols(5, 20))));
+    CHECK(net.predict(B.leftCols(3)) == net.predict(sn::Matrix<float>(scaled.leftCols(3))));
     sn::Labels y = net.predict(scaled);
     y[0] = (y[0] + 1) % 3;
     CHECK(sn::accuracy(net, B, y) == doctest::Approx(69.0 / 70.0));

@@ -30,4 +30,15 @@ int main() {
     sn::save_safetensors(res, "user_program.safetensors");
     sn::load_safetensors(res, "user_program.safetensors", {"conv", "bn", "block.conv", "block.bn", "fc"});
     std::cout << Res::tensors().size() << "\n";
+
+    // Tables of one's own: a CSV file, a stratified split, scaling, a report;
+    // bytes predicted as fit scales them.
+    const sn::CsvTable table = sn::read_csv("user_program.csv", {.comment = '#'});
+    sn::Matrix<float> F = table.numbers_except({"label"});
+    const sn::CsvClasses classes = table.classes("label");
+    auto [F_train, F_test, c_train, c_test] = sn::train_test_split(F, classes.labels, 0.5, 1);
+    sn::Standardizer scale;
+    F_train = scale.fit_transform(F_train);
+    std::cout << Net::summary() << sn::classification_report(net, X, y) << F_test.cols() + c_test.size() << "\n";
+    std::cout << net.predict(sn::ByteMatrix::Zero(784, 2)).sum() << "\n";
 }

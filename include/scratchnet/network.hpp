@@ -42,6 +42,19 @@
 namespace scratchnet {
 
 namespace detail {
+/// An Eigen matrix or expression of bytes (inputs that inference scales as fit does).
+template <class D>
+concept ByteData = std::derived_from<D, Eigen::MatrixBase<D>> && std::same_as<typename D::Scalar, std::uint8_t>;
+
+/// A ByteMatrix as it is, any other byte expression evaluated into one.
+template <ByteData D>
+decltype(auto) as_byte_matrix(const D& X) {
+    if constexpr (std::is_same_v<D, ByteMatrix>)
+        return (X);
+    else
+        return ByteMatrix(X);
+}
+
 /// A bound layer that applies FitOptions::max_norm (layer contract: constrain_max_norm).
 template <class L, class T>
 concept MaxNormConstrained = requires(L& layer, T c) { layer.constrain_max_norm(c); };
@@ -219,9 +232,9 @@ public:
     /// fit() scales them; a sample with a NaN or infinite input is an
     /// std::invalid_argument naming it, as in fit().
     Prediction predict(const Matrix<T>& X, unsigned threads = 0) const { return predict_of(X, threads); }
-    template <std::same_as<ByteMatrix> Bytes>  // a template: any other expression converts to Matrix<T>
+    template <detail::ByteData Bytes>  // a template: any other expression converts to Matrix<T>
     Prediction predict(const Bytes& X, unsigned threads = 0) const {
-        return predict_of(X, threads);
+        return predict_of(detail::as_byte_matrix(X), threads);
     }
 
     /// The network's outputs for X (output_size x B) in inference mode: class
@@ -229,16 +242,16 @@ public:
     /// predicted values for a regression network. Threads, bytes and checks as
     /// predict(). Thread-safe.
     Matrix<T> outputs(const Matrix<T>& X, unsigned threads = 0) const { return outputs_of(X, threads); }
-    template <std::same_as<ByteMatrix> Bytes>
+    template <detail::ByteData Bytes>
     Matrix<T> outputs(const Bytes& X, unsigned threads = 0) const {
-        return outputs_of(X, threads);
+        return outputs_of(detail::as_byte_matrix(X), threads);
     }
 
     /// outputs() of a classifier, under the name scikit-learn and Keras users look for.
     Matrix<T> predict_proba(const Matrix<T>& X, unsigned threads = 0) const { return probabilities(X, threads); }
-    template <std::same_as<ByteMatrix> Bytes>
+    template <detail::ByteData Bytes>
     Matrix<T> predict_proba(const Bytes& X, unsigned threads = 0) const {
-        return probabilities(X, threads);
+        return probabilities(detail::as_byte_matrix(X), threads);
     }
 
     /// Tells network objects apart (optimizers keep state for one network): a
