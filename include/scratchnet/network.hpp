@@ -58,9 +58,7 @@ decltype(auto) as_byte_matrix(const D& X) {
 /// A bound layer that applies FitOptions::max_norm (layer contract: constrain_max_norm).
 template <class L, class T>
 concept MaxNormConstrained = requires(L& layer, T c) { layer.constrain_max_norm(c); };
-}  // namespace detail
 
-namespace detail {
 /// A number no other network object has had: optimizers tell networks apart by it.
 inline std::uint64_t next_network_id() {
     static std::atomic<std::uint64_t> counter{0};
@@ -391,7 +389,7 @@ public:
         s.append("Loss: ").append(LossType::name()).append("\nParameters: ").append(std::to_string(parameter_count));
         s.append(" trained");
         if constexpr (state_count > 0)
-            s.append(", ").append(std::to_string(state_count)).append(" of state not trained (BatchNorm's statistics)");
+            s.append(", ").append(std::to_string(state_count)).append(" of state not trained (such as BatchNorm's statistics)");
         return s.append("\n");
     }
 
