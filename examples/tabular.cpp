@@ -70,19 +70,20 @@ sn::CsvColumn label_column(const sn::CsvTable& t, const std::string& label) {
 
 /// The task the label column suggests: names or few whole numbers are classes.
 std::string guess_task(const sn::CsvTable& t, sn::Index column) {
-    std::set<std::string> distinct;
-    bool whole = true;
+    std::set<std::string_view> distinct;
+    bool whole = true, numeric = true;
     for (sn::Index r = 0; r < t.rows(); ++r) {
         const std::string_view f = t.field(r, column);
+        const char* last = f.data() + f.size();
         long long v = 0;
-        const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-        whole = whole && ec == std::errc() && end == f.data() + f.size();
+        const auto [end, ec] = std::from_chars(f.data(), last, v);
+        whole = whole && ec == std::errc() && end == last;
         double d = 0;
-        const auto [dend, dec] = std::from_chars(f.data(), f.data() + f.size(), d);
-        if (dec != std::errc() || dend != f.data() + f.size()) return distinct.size() == 2 ? "binary" : "classification";
-        distinct.emplace(f);
+        const auto [dend, dec] = std::from_chars(f.data(), last, d);
+        numeric = numeric && dec == std::errc() && dend == last;
+        distinct.insert(f);
     }
-    if (whole && distinct.size() <= 20) return distinct.size() == 2 ? "binary" : "classification";
+    if (!numeric || (whole && distinct.size() <= 20)) return distinct.size() == 2 ? "binary" : "classification";
     return "regression";
 }
 
