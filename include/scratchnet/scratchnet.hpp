@@ -12,8 +12,10 @@
 //   kernels/                GEMM, Winograd and SIMD loops (internal)
 //   data/                   IDX and MNIST loaders, CSV tables, scalers, train/test split
 //   tensors.hpp weights/    layers' named tensors; safetensors files (weights from PyTorch and back)
-//   metrics.hpp report.hpp serialize.hpp gradient_check.hpp neuron.hpp
+//   serialize.hpp checkpoint.hpp  model files; checkpoints that resume training exactly
+//   metrics.hpp report.hpp gradient_check.hpp neuron.hpp
 
+#include "scratchnet/checkpoint.hpp"
 #include "scratchnet/core.hpp"
 #include "scratchnet/data/csv.hpp"
 #include "scratchnet/data/idx.hpp"

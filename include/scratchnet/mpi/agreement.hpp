@@ -68,7 +68,8 @@ inline std::string ranks_differing(const std::vector<std::uint64_t>& values) {
 /// Adds every field of FitOptions (through its field list, so a new option is
 /// never left out) but `threads`, which changes no result and may differ between
 /// processes. A schedule is a function: only whether it is set counts here, and
-/// its factors are compared each epoch (agreed_schedule).
+/// its factors are compared each epoch (agreed_schedule). A History to resume
+/// from counts by the epochs it holds.
 inline void add_options(Fingerprint& f, const FitOptions& o) {
     auto add = [&f](const char* name, const auto& value) {
         using V = std::decay_t<decltype(value)>;
@@ -77,6 +78,9 @@ inline void add_options(Fingerprint& f, const FitOptions& o) {
         } else if constexpr (std::is_same_v<V, std::optional<std::uint64_t>>) {
             f.add_value(value.has_value());
             f.add_value(value.value_or(0));
+        } else if constexpr (std::is_same_v<V, const History*>) {  // resume: the epochs it holds
+            f.add_value(value != nullptr);
+            f.add_value(value != nullptr ? static_cast<std::uint64_t>(value->size()) : std::uint64_t{0});
         } else if constexpr (requires { value.for_each_field([](const char*, const auto&) {}); }) {
             value.for_each_field([&f](const char*, const auto& v) { f.add_value(v); });  // EarlyStopping, ReduceOnPlateau
         } else {

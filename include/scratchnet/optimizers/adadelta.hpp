@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -21,9 +22,11 @@ struct AdadeltaOptions {
 /// parameters, from running means of squared gradients and squared steps:
 ///   v <- rho v + (1 - rho) g^2,   d = sqrt(u + eps) / sqrt(v + eps) g,
 ///   u <- rho u + (1 - rho) d^2,   theta <- theta - lr d.
-class Adadelta : public RangeUpdate<Adadelta>, public detail::Tuned<AdadeltaOptions> {
+class Adadelta : public RangeUpdate<Adadelta>, public detail::Tuned<AdadeltaOptions>,
+                 public detail::VisitsState<Adadelta> {
 public:
     using range_update = Adadelta;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "Adadelta";
     explicit Adadelta(AdadeltaOptions options = {}) : Tuned("Adadelta", options) {
         if (!(o_.rho >= 0 && o_.rho < 1))
             throw std::invalid_argument("scratchnet::Adadelta: rho must lie in [0, 1), got " + std::to_string(o_.rho));
@@ -61,6 +64,13 @@ public:
         v_ = {};
         u_ = {};
         owner_.reset();
+    }
+
+    /// Both running means (CheckpointableOptimizer).
+    template <class Self, class Visit>
+    static void visit_state(Self& self, Visit& visit) {
+        detail::ScalarState::visit(self.v_, "v", visit);
+        detail::ScalarState::visit(self.u_, "u", visit);
     }
 
 private:

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -20,9 +21,10 @@ struct AdamOptions {
 
 /// m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
 /// theta <- theta - lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
-class Adam : public RangeUpdate<Adam>, public detail::Tuned<AdamOptions> {
+class Adam : public RangeUpdate<Adam>, public detail::Tuned<AdamOptions>, public detail::VisitsState<Adam> {
 public:
     using range_update = Adam;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "Adam";
     explicit Adam(AdamOptions options = {}) : Tuned("Adam", options) {
         if (!(o_.beta1 >= 0 && o_.beta1 < 1 && o_.beta2 >= 0 && o_.beta2 < 1))
             throw std::invalid_argument("scratchnet::Adam: beta1 and beta2 must lie in [0, 1)");
@@ -73,6 +75,15 @@ public:
         size_ = -1;
         t_ = 0;
         owner_.reset();
+    }
+
+    /// The moments and the step count (CheckpointableOptimizer).
+    template <class Self, class Visit>
+    static void visit_state(Self& self, Visit& visit) {
+        detail::ScalarState::visit(self.m_, "m", visit);
+        detail::ScalarState::visit(self.v_, "v", visit);
+        visit("size", self.size_);
+        visit("steps", self.t_);
     }
 
 private:

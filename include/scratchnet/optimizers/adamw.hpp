@@ -8,6 +8,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -24,9 +25,10 @@ struct AdamWOptions {
 ///   theta <- theta (1 - lr lambda),  then the Adam step with g alone.
 /// With Adam's L2 (AdamOptions::weight_decay) a weight with large gradients is
 /// hardly decayed; here every weight decays at the same rate.
-class AdamW : public RangeUpdate<AdamW> {
+class AdamW : public RangeUpdate<AdamW>, public detail::VisitsState<AdamW> {
 public:
     using range_update = AdamW;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "AdamW";
     explicit AdamW(AdamWOptions options = {})
         : o_(options), adam_(AdamOptions{options.learning_rate, options.beta1, options.beta2, options.epsilon, 0.0f}) {
         detail::check_rate("AdamW", o_.weight_decay, "weight decay");
@@ -52,6 +54,12 @@ public:
     void set_learning_rate(float lr) {
         adam_.set_learning_rate(lr);  // checks it
         o_.learning_rate = lr;
+    }
+
+    /// Adam's moments and step count (CheckpointableOptimizer).
+    template <class Self, class Visit>
+    static void visit_state(Self& self, Visit& visit) {
+        self.adam_.for_each_state(visit);
     }
 
 private:

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -20,9 +21,11 @@ struct MomentumOptions {
 /// Classical:  v <- mu v + g,  theta <- theta - lr v.
 /// Nesterov:   v <- mu v + g,  theta <- theta - lr (g + mu v)  (the look-ahead
 /// form used by PyTorch and Keras, with g including weight decay).
-class Momentum : public RangeUpdate<Momentum>, public detail::Tuned<MomentumOptions> {
+class Momentum : public RangeUpdate<Momentum>, public detail::Tuned<MomentumOptions>,
+                 public detail::VisitsState<Momentum> {
 public:
     using range_update = Momentum;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "Momentum";
     explicit Momentum(MomentumOptions options) : Tuned("Momentum", options) {
         if (!(o_.momentum >= 0 && o_.momentum < 1))  // at 1 and above the velocity never decays: it diverges
             throw std::invalid_argument("scratchnet::Momentum: momentum must lie in [0, 1), got " +
@@ -54,6 +57,12 @@ public:
     void reset() {
         state_ = {};
         owner_.reset();
+    }
+
+    /// The velocity (CheckpointableOptimizer).
+    template <class Self, class Visit>
+    static void visit_state(Self& self, Visit& visit) {
+        detail::ScalarState::visit(self.state_, "velocity", visit);
     }
 
 private:

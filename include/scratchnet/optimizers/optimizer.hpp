@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace scratchnet {
@@ -34,6 +35,12 @@ struct ScalarState {
         if constexpr (std::is_same_v<T, float>) v = &f; else v = &d;
         if (v->size() != size) *v = Vector<T>::Zero(size);
         return *v;
+    }
+    /// Both vectors to a checkpoint's visitor (the one a network does not use is empty).
+    template <class Self, class Visit>
+    static void visit(Self& self, const char* name, Visit& visit) {
+        visit(name, self.f);
+        visit((std::string(name) + "_double").c_str(), self.d);
     }
 };
 
@@ -58,6 +65,21 @@ private:
     std::uint64_t id_ = 0;
 };
 
+/// Writes an optimizer's for_each_state once for both constnesses: Derived has a
+/// static visit_state(self, visit) that names its fields.
+template <class Derived>
+class VisitsState {
+public:
+    template <class Visit>
+    void for_each_state(Visit&& visit) {
+        Derived::visit_state(static_cast<Derived&>(*this), visit);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) const {
+        Derived::visit_state(static_cast<const Derived&>(*this), visit);
+    }
+};
+
 inline void check_rate(const char* who, double value, const char* what) {
     if (!std::isfinite(value) || value < 0)
         throw std::invalid_argument(std::string("scratchnet::") + who + ": " + what + " must be finite and >= 0, got " +
@@ -70,6 +92,29 @@ inline void check_rate(const char* who, double value, const char* what) {
 ///   ensures:  the parameters moved; state, if any, sized on the first step.
 template <class O, class Net>
 concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
+
+/// Checkpointable optimizer (save_checkpoint, load_checkpoint in checkpoint.hpp):
+/// an optimizer says which state its steps carry from one to the next.
+///   O::checkpoint_name          the update rule's name; a checkpoint loads only
+///                               into an optimizer of the same name
+///   o.for_each_state(visit)     on a const and on a mutable optimizer: calls
+///                               visit(name, field) once per piece of state, in an
+///                               order that never varies; a field is a Vector<float>,
+///                               a Vector<double> or an arithmetic value (a count)
+///   requires: nothing else of the optimizer changes from step to step, apart from
+///             the learning rate, which checkpoints keep through learning_rate()
+///             and set_learning_rate() where the optimizer has them.
+///   ensures:  an optimizer built with the same options whose fields are given the
+///             visited values (vectors resized to them) takes the very steps the
+///             visited one would have. A stateless optimizer visits nothing.
+/// Options fixed at construction (momentum, betas) are the caller's: a checkpoint
+/// holds what changes while training, as PyTorch's state_dict holds the moments.
+template <class O>
+concept CheckpointableOptimizer = requires(O& o, const O& c) {
+    { O::checkpoint_name } -> std::convertible_to<std::string_view>;
+    o.for_each_state([](const char*, auto&) {});
+    c.for_each_state([](const char*, const auto&) {});
+};
 
 /// An optimizer whose update of a parameter reads only that parameter, its
 /// gradient and its own state can also offer the step in two parts:

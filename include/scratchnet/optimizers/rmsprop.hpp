@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -23,9 +24,11 @@ struct RMSpropOptions {
 ///   v <- rho v + (1 - rho) g^2,
 ///   without momentum:  theta <- theta - lr g / sqrt(v + eps),
 ///   with momentum mu:  m <- mu m + lr g / sqrt(v + eps),  theta <- theta - m.
-class RMSprop : public RangeUpdate<RMSprop>, public detail::Tuned<RMSpropOptions> {
+class RMSprop : public RangeUpdate<RMSprop>, public detail::Tuned<RMSpropOptions>,
+                public detail::VisitsState<RMSprop> {
 public:
     using range_update = RMSprop;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "RMSprop";
     explicit RMSprop(RMSpropOptions options = {}) : Tuned("RMSprop", options) {
         if (!(o_.rho >= 0 && o_.rho < 1))
             throw std::invalid_argument("scratchnet::RMSprop: rho must lie in [0, 1), got " + std::to_string(o_.rho));
@@ -67,6 +70,13 @@ public:
         v_ = {};
         m_ = {};
         owner_.reset();
+    }
+
+    /// The mean squares and the velocity (CheckpointableOptimizer).
+    template <class Self, class Visit>
+    static void visit_state(Self& self, Visit& visit) {
+        detail::ScalarState::visit(self.v_, "v", visit);
+        detail::ScalarState::visit(self.m_, "m", visit);
     }
 
 private:

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scratchnet {
 
@@ -14,6 +15,7 @@ namespace scratchnet {
 class SGD : public RangeUpdate<SGD> {
 public:
     using range_update = SGD;  // see RangeOptimizer
+    static constexpr std::string_view checkpoint_name = "SGD";
     explicit SGD(float learning_rate, float weight_decay = 0.0f) : lr_(learning_rate), decay_(weight_decay) {
         detail::check_rate("SGD", lr_, "learning rate");
         detail::check_rate("SGD", decay_, "weight decay");
@@ -30,6 +32,9 @@ public:
         else
             theta -= T(lr_) * g;
     }
+    /// None: each step reads only the rate (CheckpointableOptimizer).
+    template <class Visit>
+    void for_each_state(Visit&&) const {}
     float learning_rate() const { return lr_; }
     void set_learning_rate(float lr) { detail::check_rate("SGD", lr, "learning rate"); lr_ = lr; }
 

@@ -28,6 +28,29 @@ struct EpochRecord {
     std::optional<double> learning_rate;  ///< the optimizer's rate in this epoch, where it has one
 };
 
+/// What fit() needs, beyond the network's parameters and the optimizer's state,
+/// to go on after the epochs of a History (FitOptions::resume). fit() fills it;
+/// save_checkpoint() writes it and load_checkpoint() reads it back. Vectors are
+/// empty where the option that needs them is off; values are held as double,
+/// which holds every float exactly.
+struct ResumeState {
+    /// The parameters and layer state training goes on from, where the network was
+    /// left holding others (a weight average, or the best epoch put back).
+    Vector<double> training_parameters, training_state;
+    /// Weight averaging: the running average and how many epochs it holds.
+    Vector<double> average;
+    int averaged_epochs = 0;
+    /// Early stopping: the best monitored figure, and (restore_best) its epoch's
+    /// parameters and layer state.
+    double best_value = 0.0;
+    Vector<double> best_parameters, best_state;
+    /// Reduce on plateau: the factor reached, the best figure, the epochs waited
+    /// and the cooldown left.
+    double plateau_factor = 1.0, plateau_best = 0.0;
+    int plateau_wait = 0, plateau_cooldown = 0;
+    bool plateau_seen = false;
+};
+
 /// The epochs fit() ran, one record each, and how early stopping ended it.
 struct History : std::vector<EpochRecord> {
     int best_epoch = 0;     ///< epoch of the best monitored validation figure (0: early stopping off)
@@ -49,6 +72,8 @@ struct History : std::vector<EpochRecord> {
     /// for splitting to pay (a descheduled thread held the others up); 0 on a quiet
     /// machine. The results are the same either way.
     std::size_t solo_runs = 0;
+    /// What a later fit() needs to continue from here (FitOptions::resume).
+    ResumeState resume_state;
 
     /// Writes one line per epoch as CSV: epoch, loss, accuracy, validation_loss,
     /// validation_accuracy, seconds, learning_rate (an empty field where an epoch

@@ -80,7 +80,11 @@ struct ReduceOnPlateau {
     }
 };
 
+struct History;
+
 struct FitOptions {
+    /// The number of the last epoch (1-based), as in Keras: with initial_epoch k,
+    /// fit() runs epochs k+1 .. epochs.
     int epochs = 1;
     Index batch_size = 32;
     std::uint64_t seed = 0;     ///< seeds the per-epoch shuffles and Dropout's masks
@@ -124,6 +128,17 @@ struct FitOptions {
     int average_from = 0;
     /// Lowers the rate when validation stops improving (off unless patience > 0).
     ReduceOnPlateau reduce_on_plateau{};
+    /// Resuming (Keras' initial_epoch): the epochs already trained. fit() runs
+    /// epochs initial_epoch+1 .. epochs, with each epoch's shuffle, Dropout masks
+    /// and scheduled rate exactly as in one fit() of all of them, so that with the
+    /// network and optimizer of a checkpoint (save_checkpoint) the result is the
+    /// same bits.
+    int initial_epoch = 0;
+    /// The History of those epochs (from fit() or load_checkpoint()): its records
+    /// open the new History, and its resume_state carries weight averaging, early
+    /// stopping and reduce-on-plateau on. Required when initial_epoch > 0 and one of
+    /// those is on by then; read while fit() starts, not kept.
+    const History* resume = nullptr;
 
     /// f(name, value) for each field, in declaration order (early_stopping and
     /// reduce_on_plateau as one value each: they have a for_each_field of their own).
@@ -133,7 +148,7 @@ struct FitOptions {
         // new option cannot be left out of the code that visits them all.
         const auto& [epochs_, batch_size_, seed_, shuffle_, drop_last_, threads_, chunk_size_, check_finite_, split_,
                      schedule_, clip_norm_, max_norm_, validation_split_, validation_seed_, early_stopping_,
-                     average_from_, reduce_on_plateau_] = *this;
+                     average_from_, reduce_on_plateau_, initial_epoch_, resume_] = *this;
         f("epochs", epochs_);
         f("batch_size", batch_size_);
         f("seed", seed_);
@@ -151,6 +166,8 @@ struct FitOptions {
         f("early_stopping", early_stopping_);
         f("average_from", average_from_);
         f("reduce_on_plateau", reduce_on_plateau_);
+        f("initial_epoch", initial_epoch_);
+        f("resume", resume_);
     }
 };
 

@@ -131,6 +131,12 @@ public:
             average_.resize(Net::parameter_count);
             training_params_.resize(Net::parameter_count);
         }
+        if (o_.resume != nullptr) take_up(*o_.resume);
+        // The shuffles of the epochs already trained: each epoch's order follows
+        // from the one before, so epoch initial_epoch+1 sees the order it would
+        // have seen in one fit() of all the epochs.
+        if (o_.shuffle)
+            for (int epoch = 1; epoch <= o_.initial_epoch; ++epoch) detail::shuffle(order_.begin(), order_.end(), shuffle_rng_);
     }
 
     History run() {
@@ -143,7 +149,7 @@ public:
             // error or a thread cancellation unwinds through here (a guard, not a
             // catch and rethrow, which a cancellation's unwinding must not meet).
             const RateRestorer restorer(*this);
-            for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+            for (int epoch = o_.initial_epoch + 1; epoch <= o_.epochs; ++epoch) {
                 EpochRecord record;
                 record.epoch = epoch;
                 set_rate(epoch, record);
@@ -159,6 +165,7 @@ public:
             }
         }
         restore_best();
+        keep_resume_state();
         history_.communication_seconds = gradient_.communication_seconds();
         history_.threads = gradient_.pool().size();
         for (unsigned w = 0; w < history_.threads; ++w) history_.tasks_per_thread.push_back(gradient_.pool().tasks_run(w));
@@ -206,6 +213,7 @@ private:
                                         " applies one (a layer with constrain_max_norm, such as Dense or Conv2D)");
         if (o_.epochs < 0)
             throw std::invalid_argument("scratchnet::fit: epochs must be >= 0, got " + std::to_string(o_.epochs));
+        check_resume();
         if (!(o_.clip_norm >= 0) || !std::isfinite(o_.clip_norm))
             throw std::invalid_argument("scratchnet::fit: clip_norm must be finite and >= 0 (0: off)");
         if (!(o_.max_norm >= 0) || !std::isfinite(o_.max_norm))
@@ -253,6 +261,111 @@ private:
         if (o_.schedule && !HasLearningRate<Opt>)
             throw std::invalid_argument("scratchnet::fit: a schedule needs an optimizer with learning_rate() and "
                                         "set_learning_rate(float)");
+    }
+
+    /// FitOptions::initial_epoch and resume: the epochs to skip, and a History that
+    /// holds exactly those epochs and what the options on by then need of them.
+    void check_resume() const {
+        const int k = o_.initial_epoch;
+        if (k < 0 || k > o_.epochs)
+            throw std::invalid_argument("scratchnet::fit: initial_epoch must lie in [0, epochs] (epochs is the number "
+                                        "of the last epoch, as in Keras), got " + std::to_string(k) + " with epochs " +
+                                        std::to_string(o_.epochs));
+        const bool averaging = o_.average_from > 0 && o_.average_from <= k;
+        const History* h = o_.resume;
+        if (h == nullptr) {
+            const char* needs = averaging                           ? "weight averaging (average_from) began"
+                                : o_.early_stopping.patience > 0    ? "early stopping is on"
+                                : o_.reduce_on_plateau.patience > 0 ? "reduce_on_plateau is on"
+                                                                    : nullptr;
+            if (k > 0 && needs != nullptr)
+                throw std::invalid_argument(std::string("scratchnet::fit: resuming at epoch ") + std::to_string(k) +
+                                            " where " + needs + " needs the History of those epochs: set "
+                                            "FitOptions::resume to what fit() or load_checkpoint() returned");
+            return;
+        }
+        const auto fail = [](const std::string& why) {
+            throw std::invalid_argument("scratchnet::fit: FitOptions::resume " + why);
+        };
+        if (h->size() != static_cast<std::size_t>(k) || (k > 0 && h->back().epoch != k))
+            fail("holds " + std::to_string(h->size()) + " epochs, but initial_epoch is " + std::to_string(k) +
+                 ": resume from the History of exactly the epochs trained");
+        const ResumeState& r = h->resume_state;
+        const auto sized = [](const Vector<double>& v, Index n) { return v.size() == 0 || v.size() == n; };
+        if (!sized(r.training_parameters, Net::parameter_count) || !sized(r.average, Net::parameter_count) ||
+            !sized(r.best_parameters, Net::parameter_count) || !sized(r.training_state, Net::state_count) ||
+            !sized(r.best_state, Net::state_count))
+            fail("comes from another network (its saved weights are of another size)");
+        if (averaging && (r.averaged_epochs != k - o_.average_from + 1 || r.average.size() == 0 ||
+                          r.training_parameters.size() == 0))
+            fail("was trained with other weight-averaging options: average_from " + std::to_string(o_.average_from) +
+                 " means " + std::to_string(k - o_.average_from + 1) + " epochs averaged by epoch " +
+                 std::to_string(k) + ", it holds " + std::to_string(r.averaged_epochs));
+        if (!averaging && r.averaged_epochs > 0)
+            fail("holds a weight average, but average_from does not begin it by epoch " + std::to_string(k));
+        if (o_.early_stopping.patience > 0 && o_.early_stopping.restore_best && h->best_epoch > 0 &&
+            r.best_parameters.size() == 0)
+            fail("holds no parameters of its best epoch " + std::to_string(h->best_epoch) +
+                 " (trained without restore_best), which early stopping's restore_best needs");
+    }
+
+    /// Takes the resumed History's records and state as this run's own.
+    void take_up(const History& h) {
+        const ResumeState& r = h.resume_state;
+        history_.assign(h.begin(), h.end());
+        if (r.training_parameters.size() > 0) {
+            net_.parameters() = r.training_parameters.template cast<T>();
+            if (r.training_state.size() > 0) net_.state() = r.training_state.template cast<T>();
+        }
+        if (r.averaged_epochs > 0) {
+            average_ = r.average.template cast<T>();
+            training_params_ = r.training_parameters.template cast<T>();
+            averaged_ = r.averaged_epochs;
+            history_.averaged_epochs = r.averaged_epochs;
+        }
+        if (o_.early_stopping.patience > 0) {
+            history_.best_epoch = h.best_epoch;
+            best_value_ = r.best_value;
+            if (o_.early_stopping.restore_best) {
+                if (h.best_epoch > 0) {
+                    best_params_ = r.best_parameters.template cast<T>();
+                    best_state_ = r.best_state.template cast<T>();
+                } else {
+                    best_params_ = net_.parameters();
+                    best_state_ = net_.state();
+                }
+            }
+        }
+        plateau_factor_ = r.plateau_factor;
+        plateau_best_ = r.plateau_best;
+        plateau_wait_ = r.plateau_wait;
+        plateau_cooldown_ = r.plateau_cooldown;
+        plateau_seen_ = r.plateau_seen;
+    }
+
+    /// What a later fit() needs to go on from here (History::resume_state).
+    void keep_resume_state() {
+        ResumeState& r = history_.resume_state;
+        if (averaged_ > 0) {
+            r.average = average_.template cast<double>();
+            r.training_parameters = training_params_.template cast<double>();
+            r.averaged_epochs = averaged_;
+        } else if (history_.restored_best) {
+            r.training_parameters = last_params_.template cast<double>();
+            r.training_state = last_state_.template cast<double>();
+        }
+        if (o_.early_stopping.patience > 0) {
+            r.best_value = best_value_;
+            if (o_.early_stopping.restore_best && history_.best_epoch > 0) {
+                r.best_parameters = best_params_.template cast<double>();
+                r.best_state = best_state_.template cast<double>();
+            }
+        }
+        r.plateau_factor = plateau_factor_;
+        r.plateau_best = plateau_best_;
+        r.plateau_wait = plateau_wait_;
+        r.plateau_cooldown = plateau_cooldown_;
+        r.plateau_seen = plateau_seen_;
     }
 
     /// Training samples in order_, validation samples (if split off) in held_out_.
@@ -388,7 +501,8 @@ private:
     void put_in_average(int epoch) {
         if (o_.average_from <= 0 || epoch < o_.average_from) return;
         auto theta = net_.parameters();
-        const int n = ++history_.averaged_epochs;
+        const int n = ++averaged_;
+        history_.averaged_epochs = n;
         if (n == 1)
             average_ = theta;
         else
@@ -398,7 +512,7 @@ private:
     }
 
     void resume_training_weights() {
-        if (history_.averaged_epochs > 0) net_.parameters() = training_params_;
+        if (averaged_ > 0) net_.parameters() = training_params_;
     }
 
     void validate(EpochRecord& record) const {
@@ -474,6 +588,10 @@ private:
         const EarlyStopping& es = o_.early_stopping;
         if (es.patience > 0 && es.restore_best && history_.best_epoch > 0 &&
             history_.best_epoch != static_cast<int>(history_.size())) {
+            if (averaged_ == 0) {  // the weights training would go on from (resume_state)
+                last_params_ = net_.parameters();
+                last_state_ = net_.state();
+            }
             net_.parameters() = best_params_;
             net_.state() = best_state_;
             history_.restored_best = true;
@@ -504,6 +622,8 @@ private:
     bool plateau_seen_ = false;
     Vector<T> best_params_, best_state_;
     Vector<T> average_, training_params_;  // FitOptions::average_from
+    int averaged_ = 0;                     // epochs in average_
+    Vector<T> last_params_, last_state_;   // the last epoch's, where restore_best replaced them
     History history_;
     Gradient gradient_;  // last: its pool's tasks use the members above
 };
