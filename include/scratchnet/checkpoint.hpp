@@ -272,10 +272,10 @@ inline std::vector<StateField> read_state_fields(CheckpointReader& in) {
         f.name = in.text(max_checkpoint_name, "optimizer's field name");
         const auto kind = in.get<unsigned char>("optimizer's field kind");
         if (kind > 3)
-            throw ModelError(in.who() + "optimizer field " + quoted(f.name) + " has unknown kind " +
+            throw ModelError(in.who() + "optimizer field " + detail::quoted(f.name) + " has unknown kind " +
                              std::to_string(kind));
         f.kind = static_cast<StateKind>(kind);
-        const std::string what = "optimizer field " + quoted(f.name);
+        const std::string what = "optimizer field " + detail::quoted(f.name);
         const auto nonfinite = [&](std::size_t k) {
             throw ModelError(in.who() + "value " + std::to_string(k) + " of " + what + " is NaN or infinite");
         };
@@ -361,20 +361,20 @@ std::string state_mismatch(const StateField& stored, const char* name) {
     using V = std::remove_cvref_t<F>;
     constexpr StateKind kind = state_kind_of<V>();
     if (stored.name != name)
-        return "holds field " + quoted(stored.name) + " where the optimizer has " + quoted(name);
+        return "holds field " + detail::quoted(stored.name) + " where the optimizer has " + detail::quoted(name);
     if (stored.kind != kind)
-        return "holds field " + quoted(stored.name) + " as a " + state_kind_name(stored.kind) +
+        return "holds field " + detail::quoted(stored.name) + " as a " + state_kind_name(stored.kind) +
                ", the optimizer's is a " + state_kind_name(kind);
     if constexpr (std::is_same_v<V, bool>) {
         if (stored.integer != 0 && stored.integer != 1)
-            return "holds field " + quoted(stored.name) + " = " + std::to_string(stored.integer) + ", not a flag";
+            return "holds field " + detail::quoted(stored.name) + " = " + std::to_string(stored.integer) + ", not a flag";
     } else if constexpr (kind == StateKind::integer) {
         if (!std::in_range<V>(stored.integer))
-            return "holds field " + quoted(stored.name) + " = " + std::to_string(stored.integer) +
+            return "holds field " + detail::quoted(stored.name) + " = " + std::to_string(stored.integer) +
                    ", out of the optimizer's range";
     } else if constexpr (kind == StateKind::real) {
         if (std::abs(stored.real) > static_cast<double>(std::numeric_limits<V>::max()))
-            return "holds field " + quoted(stored.name) + " out of the optimizer's range";
+            return "holds field " + detail::quoted(stored.name) + " out of the optimizer's range";
     }
     return {};
 }
@@ -426,7 +426,7 @@ History load_checkpoint_bytes(Net& net, Opt& optimizer, const std::vector<unsign
     const unsigned char* model = in.take(model_size, "model");
     const std::string optimizer_name = in.text(max_checkpoint_name, "optimizer name");
     if (optimizer_name != Opt::checkpoint_name)
-        throw ModelError(who + "the checkpoint holds the state of optimizer " + quoted(optimizer_name) +
+        throw ModelError(who + "the checkpoint holds the state of optimizer " + detail::quoted(optimizer_name) +
                          ", not of " + std::string(Opt::checkpoint_name));
     const bool has_rate = read_flag(in, "learning-rate flag");
     double rate = 0.0;
