@@ -16,6 +16,7 @@
 #include <iostream>
 #include <numbers>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace sn = scratchnet;
@@ -46,6 +47,18 @@ struct AnyOptimizer {
     }
     void set_learning_rate(float lr) {
         std::visit([&](auto& o) { o.set_learning_rate(lr); }, impl);
+    }
+    // A CheckpointableOptimizer whose name is known at run time.
+    std::string_view checkpoint_name() const {
+        return std::visit([](const auto& o) -> std::string_view { return o.checkpoint_name; }, impl);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) {
+        std::visit([&](auto& o) { o.for_each_state(visit); }, impl);
+    }
+    template <class Visit>
+    void for_each_state(Visit&& visit) const {
+        std::visit([&](const auto& o) { o.for_each_state(visit); }, impl);
     }
 };
 
@@ -167,6 +180,13 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     options.max_norm = o.max_norm;
     options.average_from = o.average_from;
     options.early_stopping.patience = o.early_stopping;
+    sn::History so_far;
+    if (!o.resume.empty()) {
+        so_far = sn::load_checkpoint(net, optimizer, o.resume);
+        options.initial_epoch = static_cast<int>(so_far.size());
+        options.resume = &so_far;
+        std::cout << "resuming from " << o.resume.string() << " after epoch " << options.initial_epoch << "\n";
+    }
     sn::ProgressBar progress(std::cout, sn::ProgressBar::stdout_is_terminal());
     // With --validation, the per-epoch figures (and early stopping) use samples
     // held out of the training set; the test set is only looked at at the end.
@@ -228,6 +248,10 @@ int run(const Options& o, const sn::MnistSet<sn::ByteMatrix>& data) {
     if (!o.save.empty()) {
         sn::save(net, o.save);
         std::cout << "saved the model to " << o.save.string() << "\n";
+    }
+    if (!o.checkpoint.empty()) {
+        sn::save_checkpoint(net, optimizer, o.checkpoint, history);
+        std::cout << "wrote a checkpoint after epoch " << history.size() << " to " << o.checkpoint.string() << "\n";
     }
     write_history(history, held_out, o.out);
     write_predictions(data.test.images, data.test.labels, predicted, o.out);

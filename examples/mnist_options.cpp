@@ -62,6 +62,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     app.add_option("--min-accuracy", o.min_accuracy, "exit with an error below this test accuracy (%)");
     app.add_option("--save", o.save, "save the trained model to this file");
     app.add_option("--load", o.load, "evaluate this saved model (same --model and --hidden) instead of training");
+    app.add_option("--checkpoint", o.checkpoint,
+                   "after training, write a checkpoint (model, optimizer state, history) to this file");
+    app.add_option("--resume", o.resume,
+                   "go on from this checkpoint (same options) up to --epochs: the bits of one run of them all");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -36,6 +36,8 @@ struct Options {
     double min_accuracy = 0.0;
     std::filesystem::path save;  // write the trained model here
     std::filesystem::path load;  // evaluate this model instead of training
+    std::filesystem::path checkpoint;  // write a checkpoint here after training
+    std::filesystem::path resume;      // continue from this checkpoint
 };
 
 /// Fills `o` from the command line (defaults: the course configuration, data from

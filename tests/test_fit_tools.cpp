@@ -355,6 +355,14 @@ TEST_CASE("options that cannot take effect are refused, not clamped or ignored")
     o = {.epochs = 1, .batch_size = 16};
     o.validation_seed = 5;  // draws nothing without a split
     refused(o, "validation_seed is set but validation_split is 0");
+    o = {.epochs = 1, .batch_size = 16, .validation_split = 16};
+    o.early_stopping = {.patience = 0, .restore_best = false};  // early stopping is off: nothing to restore
+    refused(o, "restore_best is set, but patience is 0");
+    o.early_stopping = {.patience = 0, .monitor = sn::Monitor::validation_accuracy};
+    refused(o, "early_stopping.min_delta, monitor or restore_best is set, but patience is 0");
+    o.early_stopping = {};
+    o.reduce_on_plateau = {.patience = 0, .factor = 0.5};
+    refused(o, "reduce_on_plateau's factor, cooldown, min_delta, min_factor or monitor is set, but patience is 0");
     o = {.epochs = 2, .batch_size = 16};
     o.schedule = sn::StepDecay{.every = 0};
     CHECK_THROWS_WITH_AS(sn::fit(net, sgd, X, y, o), doctest::Contains("StepDecay: every must be positive, got 0"),

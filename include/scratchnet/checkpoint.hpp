@@ -9,7 +9,7 @@
 //    8  magic          89 53 4E 43 0D 0A 1A 0A   ("\x89SNC\r\n\x1a\n")
 //    4  version        1
 //    8  model length   M, then M bytes: the model file save() writes
-//    4  name length    N <= 256, then N bytes: the optimizer's checkpoint_name
+//    4  name length    N <= 256, then N bytes: the optimizer's checkpoint name
 //    1  has rate       0 or 1, then 8: the learning rate as a double
 //    4  field count    F <= 4096, then per field:
 //                        4 + L  its name (L <= 256)
@@ -200,7 +200,7 @@ std::vector<unsigned char> checkpoint_bytes(const Net& net, const Opt& optimizer
     put_le<std::uint64_t>(out, static_cast<std::uint64_t>(model.size()));
     out.insert(out.end(), model.begin(), model.end());
 
-    put_string(out, Opt::checkpoint_name);
+    put_string(out, checkpoint_name_of(optimizer));
     if constexpr (OptimizerWithRate<Opt>) {
         out.push_back(1);
         put_le<double>(out, static_cast<double>(optimizer.learning_rate()));
@@ -279,18 +279,16 @@ inline std::vector<StateField> read_state_fields(CheckpointReader& in) {
         const auto nonfinite = [&](std::size_t k) {
             throw ModelError(in.who() + "value " + std::to_string(k) + " of " + what + " is NaN or infinite");
         };
+        const auto read_vector = [&]<class U>(Vector<U>& v) {
+            const std::size_t size = in.count(sizeof(U), "optimizer field's length");
+            v.resize(static_cast<Index>(size));
+            for (std::size_t k = 0; k < size; ++k)
+                if (!std::isfinite(v[static_cast<Index>(k)] = in.get<U>("optimizer field"))) nonfinite(k);
+        };
         if (f.kind == StateKind::float_vector) {
-            const std::size_t size = in.count(4, "optimizer field's length");
-            f.floats.resize(static_cast<Index>(size));
-            for (std::size_t k = 0; k < size; ++k)
-                if (!std::isfinite(f.floats[static_cast<Index>(k)] = in.get<float>("optimizer field")))
-                    nonfinite(k);
+            read_vector(f.floats);
         } else if (f.kind == StateKind::double_vector) {
-            const std::size_t size = in.count(8, "optimizer field's length");
-            f.doubles.resize(static_cast<Index>(size));
-            for (std::size_t k = 0; k < size; ++k)
-                if (!std::isfinite(f.doubles[static_cast<Index>(k)] = in.get<double>("optimizer field")))
-                    nonfinite(k);
+            read_vector(f.doubles);
         } else if (f.kind == StateKind::integer) {
             f.integer = in.get<std::int64_t>("optimizer field");
         } else if (!std::isfinite(f.real = in.get<double>("optimizer field"))) {
@@ -425,9 +423,10 @@ History load_checkpoint_bytes(Net& net, Opt& optimizer, const std::vector<unsign
     const std::size_t model_size = in.count(1, "model length");
     const unsigned char* model = in.take(model_size, "model");
     const std::string optimizer_name = in.text(max_checkpoint_name, "optimizer name");
-    if (optimizer_name != Opt::checkpoint_name)
+    const std::string mine(checkpoint_name_of(optimizer));
+    if (optimizer_name != mine)
         throw ModelError(who + "the checkpoint holds the state of optimizer " + detail::quoted(optimizer_name) +
-                         ", not of " + std::string(Opt::checkpoint_name));
+                         ", not of " + mine);
     const bool has_rate = read_flag(in, "learning-rate flag");
     double rate = 0.0;
     if (has_rate) {
@@ -443,14 +442,14 @@ History load_checkpoint_bytes(Net& net, Opt& optimizer, const std::vector<unsign
     optimizer.for_each_state([&](const char* field_name, auto& field) {
         if (i >= fields.size())
             throw ModelError(who + "the checkpoint holds " + std::to_string(fields.size()) +
-                             " optimizer fields, this " + std::string(Opt::checkpoint_name) + " has more");
+                             " optimizer fields, this " + mine + " has more");
         const std::string why = state_mismatch<decltype(field)>(fields[i], field_name);
         if (!why.empty()) throw ModelError(who + "the checkpoint " + why);
         ++i;
     });
     if (i != fields.size())
         throw ModelError(who + "the checkpoint holds " + std::to_string(fields.size()) + " optimizer fields, this " +
-                         std::string(Opt::checkpoint_name) + " has " + std::to_string(i));
+                         mine + " has " + std::to_string(i));
     if constexpr (!OptimizerWithRate<Opt>) {
         if (has_rate) throw ModelError(who + "the checkpoint holds a learning rate, this optimizer has none");
     }

@@ -95,8 +95,10 @@ concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
 
 /// Checkpointable optimizer (save_checkpoint, load_checkpoint in checkpoint.hpp):
 /// an optimizer says which state its steps carry from one to the next.
-///   O::checkpoint_name          the update rule's name; a checkpoint loads only
-///                               into an optimizer of the same name
+///   O::checkpoint_name          the update rule's name (a static string, or a
+///   or o.checkpoint_name()      const member function for an optimizer chosen at
+///                               run time); a checkpoint loads only into an
+///                               optimizer of the same name
 ///   o.for_each_state(visit)     on a const and on a mutable optimizer: calls
 ///                               visit(name, field) once per piece of state, in an
 ///                               order that never varies; a field is a Vector<float>,
@@ -110,11 +112,20 @@ concept Optimizer = requires(O& optimizer, Net& net) { optimizer.step(net); };
 /// Options fixed at construction (momentum, betas) are the caller's: a checkpoint
 /// holds what changes while training, as PyTorch's state_dict holds the moments.
 template <class O>
-concept CheckpointableOptimizer = requires(O& o, const O& c) {
-    { O::checkpoint_name } -> std::convertible_to<std::string_view>;
-    o.for_each_state([](const char*, auto&) {});
-    c.for_each_state([](const char*, const auto&) {});
-};
+concept CheckpointableOptimizer =
+    requires(O& o, const O& c) {
+        o.for_each_state([](const char*, auto&) {});
+        c.for_each_state([](const char*, const auto&) {});
+    } && (requires { { O::checkpoint_name } -> std::convertible_to<std::string_view>; } ||
+          requires(const O& c) { { c.checkpoint_name() } -> std::convertible_to<std::string_view>; });
+
+namespace detail {
+template <class O>
+std::string_view checkpoint_name_of(const O& optimizer) {
+    if constexpr (requires { optimizer.checkpoint_name(); }) return optimizer.checkpoint_name();
+    else return O::checkpoint_name;
+}
+}  // namespace detail
 
 /// An optimizer whose update of a parameter reads only that parameter, its
 /// gradient and its own state can also offer the step in two parts:

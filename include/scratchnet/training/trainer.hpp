@@ -228,6 +228,18 @@ private:
             throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta must be finite and >= 0");
         if (o_.early_stopping.patience < 0)
             throw std::invalid_argument("scratchnet::fit: early_stopping.patience must be >= 0 (0: off)");
+        // Set but off: a patience of 0 turns the rest off. (restore_best = true is
+        // its default, so only false can be seen as set.)
+        if (const EarlyStopping& es = o_.early_stopping;
+            es.patience == 0 && (es.min_delta != 0 || es.monitor != Monitor::validation_loss || !es.restore_best))
+            throw std::invalid_argument("scratchnet::fit: early_stopping.min_delta, monitor or restore_best is set, "
+                                        "but patience is 0, which turns early stopping off: set its patience");
+        if (const ReduceOnPlateau& p = o_.reduce_on_plateau, defaults{};
+            p.patience == 0 && (p.factor != defaults.factor || p.cooldown != 0 || p.min_delta != 0 ||
+                                p.min_factor != 0 || p.monitor != Monitor::validation_loss))
+            throw std::invalid_argument("scratchnet::fit: reduce_on_plateau's factor, cooldown, min_delta, "
+                                        "min_factor or monitor is set, but patience is 0, which turns it off: set "
+                                        "its patience");
         if (o_.average_from > 0 && Net::state_count > 0)
             throw std::invalid_argument("scratchnet::fit: weight averaging (average_from) on a network with state "
                                         "(BatchNorm): the averaged weights would need statistics of their own; "
