@@ -56,11 +56,39 @@ TEST_CASE("bytes become scaled scalars with the same bits on every path, every t
     });
 }
 
+TEST_CASE_TEMPLATE("loops over SIMD vectors give the scalar loop's bits on every path, every tail length", T, float,
+                   double) {
+    fixtures::on_every_isa([&](sn::Isa) {
+        for (sn::Index n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 47, 48, 337}) {
+            CAPTURE(n);
+            const auto count = static_cast<std::size_t>(n) + 1;
+            std::vector<T> a(count), b(count), out(count, T(-7));
+            for (std::size_t i = 0; i < count; ++i) {
+                a[i] = static_cast<T>(static_cast<int>(i % 7) - 3) / T(3);  // negatives, zeros, positives
+                b[i] = T(0.1) * static_cast<T>(i) + T(1);
+            }
+            // A select on a comparison, a difference, a product and a broadcast.
+            sn::detail::for_each_packet<T>(n, [&]<class P>(sn::Index i) {
+                P x, y, half;
+                sn::detail::simd_load(x, a.data() + i);
+                sn::detail::simd_load(y, b.data() + i);
+                sn::detail::simd_splat(half, T(0.5));
+                const P zero{};
+                sn::detail::simd_store(out.data() + i, P(zero < x ? P(x - y) : P(half * y)));
+            });
+            for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
+                REQUIRE(out[i] == (T(0) < a[i] ? a[i] - b[i] : T(0.5) * b[i]));
+            CHECK(out[static_cast<std::size_t>(n)] == T(-7));  // nothing written past n
+        }
+    });
+}
+
 namespace {
 
 using Mlp = sn::Network<sn::Dense<64, 96>, sn::ReLU, sn::Dense<96, 10>, sn::Softmax, sn::CrossEntropy>;
-// A 3 x 3 convolution runs Winograd's products and row shuffles (kernels/); the
-// pool and Dropout's mask run as loops compiled per path (kernels/dispatch.hpp).
+// A 3 x 3 convolution runs Winograd's products, transforms and row shuffles
+// (kernels/); ReLU's mask, the pool and Dropout's mask run as loops compiled per
+// path (kernels/dispatch.hpp, kernels/packet_loop.hpp).
 #ifdef SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS
 using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Dropout<0.25>,
                         sn::Flatten, sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;

@@ -306,34 +306,38 @@ private:
         const Index top = 2 * span * kSpanRows - Pad;  // the input row of the band's first plane row
         const Index first = std::max(Index{0}, -top), last = std::min(kPlaneRows, H - top);
         const Index block = data_block(tiles);
-        for (Index c = 0; c < InC; ++c) {
-            for (Index r = first; r < last; ++r)
-                split_row(x + (c * H + top + r) * W, even + r * kPitch, odd + r * kPitch);
-            // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1
-            // (entry kTileCols of a row is never read).
-            for_each_packet<T>(kPlane - 1, [&]<class P>(Index i) {
-                using namespace Eigen::internal;
-                const P e0 = ploadu<P>(even + i), e1 = ploadu<P>(even + i + 1);
-                const P o0 = ploadu<P>(odd + i), o1 = ploadu<P>(odd + i + 1);
-                pstoreu(h + i, psub(e0, e1));
-                pstoreu(h + kPlane + i, padd(o0, e1));
-                pstoreu(h + 2 * kPlane + i, psub(e1, o0));
-                pstoreu(h + 3 * kPlane + i, psub(o0, o1));
-            });
-            T* v = s.data.data() + c * tiles + at;
-            for (Index ty = 0; ty < kSpanRows; ++ty)
-                for (Index b = 0; b < 4; ++b) {
-                    const T* r0 = h + b * kPlane + 2 * ty * kPitch;
-                    const T* r1 = r0 + kPitch;
-                    const T* r2 = r1 + kPitch;
-                    const T* r3 = r2 + kPitch;
-                    T* out = v + b * block + ty * kTileCols;
-                    mix<1, -1, kTileCols>(out, r0, r2);
-                    mix<1, 1, kTileCols>(out + 4 * block, r1, r2);
-                    mix<1, -1, kTileCols>(out + 8 * block, r2, r1);
-                    mix<1, -1, kTileCols>(out + 12 * block, r1, r3);
-                }
-        }
+        run_with_vector_bytes([&]<int Bytes>() {  // the loops below at the CPU's vector width
+            for (Index c = 0; c < InC; ++c) {
+                for (Index r = first; r < last; ++r)
+                    split_row(x + (c * H + top + r) * W, even + r * kPitch, odd + r * kPitch);
+                // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1
+                // (entry kTileCols of a row is never read).
+                vector_loop<T, Bytes>(kPlane - 1, [&]<class P>(Index i) {
+                    P e0, e1, o0, o1;
+                    simd_load(e0, even + i);
+                    simd_load(e1, even + i + 1);
+                    simd_load(o0, odd + i);
+                    simd_load(o1, odd + i + 1);
+                    simd_store(h + i, P(e0 - e1));
+                    simd_store(h + kPlane + i, P(o0 + e1));
+                    simd_store(h + 2 * kPlane + i, P(e1 - o0));
+                    simd_store(h + 3 * kPlane + i, P(o0 - o1));
+                });
+                T* v = s.data.data() + c * tiles + at;
+                for (Index ty = 0; ty < kSpanRows; ++ty)
+                    for (Index b = 0; b < 4; ++b) {
+                        const T* r0 = h + b * kPlane + 2 * ty * kPitch;
+                        const T* r1 = r0 + kPitch;
+                        const T* r2 = r1 + kPitch;
+                        const T* r3 = r2 + kPitch;
+                        T* out = v + b * block + ty * kTileCols;
+                        mix<1, -1, kTileCols>(out, r0, r2);
+                        mix<1, 1, kTileCols>(out + 4 * block, r1, r2);
+                        mix<1, -1, kTileCols>(out + 8 * block, r2, r1);
+                        mix<1, -1, kTileCols>(out + 12 * block, r1, r3);
+                    }
+            }
+        });
     }
 
     /// An input row into the even and odd padded columns of its plane row.
@@ -357,34 +361,40 @@ private:
     static void untransform_outputs(Index span, Index at, Index tiles, const T* bias, T* y, Scratch& s) {
         T* r = s.rows.data();  // y(i, j) of every tile at r + (2 i + j) kSpanTiles
         const Index block = product_block(tiles);
-        for (Index o = 0; o < OutC; ++o) {
-            outputs_of_tiles(s.products.data() + o * tiles + at, block, bias[o], r);
-            for (Index ty = 0; ty < kSpanRows; ++ty)
-                for (Index i = 0; i < 2; ++i) {
-                    const Index row = 2 * (span * kSpanRows + ty) + i;
-                    if (row >= kOutH) break;
-                    const T* y0 = r + 2 * i * kSpanTiles + ty * kTileCols;
-                    join_even_odd<false>(y0, y0 + kSpanTiles, kOutW, y + (o * kOutH + row) * kOutW);
-                }
-        }
+        run_with_vector_bytes([&]<int Bytes>() {  // the loops below at the CPU's vector width
+            for (Index o = 0; o < OutC; ++o) {
+                outputs_of_tiles<Bytes>(s.products.data() + o * tiles + at, block, bias[o], r);
+                for (Index ty = 0; ty < kSpanRows; ++ty)
+                    for (Index i = 0; i < 2; ++i) {
+                        const Index row = 2 * (span * kSpanRows + ty) + i;
+                        if (row >= kOutH) break;
+                        const T* y0 = r + 2 * i * kSpanTiles + ty * kTileCols;
+                        join_even_odd<false>(y0, y0 + kSpanTiles, kOutW, y + (o * kOutH + row) * kOutW);
+                    }
+            }
+        });
     }
 
     /// y(i, j) + bias of each of a band's tiles, from its 16 M's at m + xi block.
+    template <int Bytes>
     static void outputs_of_tiles(const T* m, Index block, T bias, T* y) {
-        for_each_packet<T>(kSpanTiles, [&]<class P>(Index t) {
-            using namespace Eigen::internal;
+        vector_loop<T, Bytes>(kSpanTiles, [&]<class P>(Index t) {
             P s0[4], s1[4];  // (A^T M)'s two rows
             for (Index b = 0; b < 4; ++b) {
-                const P m0 = ploadu<P>(m + b * block + t), m1 = ploadu<P>(m + (4 + b) * block + t);
-                const P m2 = ploadu<P>(m + (8 + b) * block + t), m3 = ploadu<P>(m + (12 + b) * block + t);
-                s0[b] = padd(padd(m0, m1), m2);
-                s1[b] = psub(psub(m1, m2), m3);
+                P m0, m1, m2, m3;
+                simd_load(m0, m + b * block + t);
+                simd_load(m1, m + (4 + b) * block + t);
+                simd_load(m2, m + (8 + b) * block + t);
+                simd_load(m3, m + (12 + b) * block + t);
+                s0[b] = (m0 + m1) + m2;
+                s1[b] = (m1 - m2) - m3;
             }
-            const P bv = pset1<P>(bias);
-            pstoreu(y + t, padd(padd(padd(s0[0], s0[1]), s0[2]), bv));
-            pstoreu(y + kSpanTiles + t, padd(psub(psub(s0[1], s0[2]), s0[3]), bv));
-            pstoreu(y + 2 * kSpanTiles + t, padd(padd(padd(s1[0], s1[1]), s1[2]), bv));
-            pstoreu(y + 3 * kSpanTiles + t, padd(psub(psub(s1[1], s1[2]), s1[3]), bv));
+            P bv;
+            simd_splat(bv, bias);
+            simd_store(y + t, P(((s0[0] + s0[1]) + s0[2]) + bv));
+            simd_store(y + kSpanTiles + t, P(((s0[1] - s0[2]) - s0[3]) + bv));
+            simd_store(y + 2 * kSpanTiles + t, P(((s1[0] + s1[1]) + s1[2]) + bv));
+            simd_store(y + 3 * kSpanTiles + t, P(((s1[1] - s1[2]) - s1[3]) + bv));
         });
     }
 
@@ -450,48 +460,64 @@ private:
         const Index top = 2 * span * kSpanRows - Pad;
         const Index first = std::max(Index{0}, -top), last = std::min(kPlaneRows, H - top);
         const Index block = data_block(tiles);
-        for (Index c = 0; c < InC; ++c) {
-            std::fill(dh, dh + 4 * kPlane, T(0));
-            const T* v = s.data.data() + c * tiles + at;
-            for (Index ty = 0; ty < kSpanRows; ++ty)
-                for (Index b = 0; b < 4; ++b) {
-                    const T* m0 = v + b * block + ty * kTileCols;
-                    const T* m1 = m0 + 4 * block;
-                    const T* m2 = m0 + 8 * block;
-                    const T* m3 = m0 + 12 * block;
-                    T* r0 = dh + b * kPlane + 2 * ty * kPitch;
-                    T* r1 = r0 + kPitch;
-                    T* r2 = r1 + kPitch;
-                    T* r3 = r2 + kPitch;
-                    // r0 += m0, r1 += m1 - m2 + m3, r2 += m1 + m2 - m0, r3 -= m3.
-                    for_each_packet<T>(kTileCols, [&]<class P>(Index tx) {
-                        using namespace Eigen::internal;
-                        const P a0 = ploadu<P>(m0 + tx), a1 = ploadu<P>(m1 + tx);
-                        const P a2 = ploadu<P>(m2 + tx), a3 = ploadu<P>(m3 + tx);
-                        pstoreu(r0 + tx, padd(ploadu<P>(r0 + tx), a0));
-                        pstoreu(r1 + tx, padd(ploadu<P>(r1 + tx), padd(psub(a1, a2), a3)));
-                        pstoreu(r2 + tx, padd(ploadu<P>(r2 + tx), psub(padd(a1, a2), a0)));
-                        pstoreu(r3 + tx, psub(ploadu<P>(r3 + tx), a3));
-                    });
-                }
-            // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1.
-            const T* h0 = dh;
-            const T* h1 = dh + kPlane;
-            const T* h2 = dh + 2 * kPlane;
-            const T* h3 = dh + 3 * kPlane;
-            even[0] = h0[0];
-            odd[0] = h1[0] - h2[0] + h3[0];
-            for_each_packet<T>(kPlane - 1, [&]<class P>(Index j) {  // entries i = j + 1
-                using namespace Eigen::internal;
-                const Index i = j + 1;
-                const P left = psub(padd(ploadu<P>(h1 + j), ploadu<P>(h2 + j)), ploadu<P>(h0 + j));
-                pstoreu(even + i, padd(ploadu<P>(h0 + i), left));
-                const P right = padd(psub(ploadu<P>(h1 + i), ploadu<P>(h2 + i)), ploadu<P>(h3 + i));
-                pstoreu(odd + i, psub(right, ploadu<P>(h3 + j)));
-            });
-            for (Index r = first; r < last; ++r)
-                add_joined_row(even + r * kPitch, odd + r * kPitch, dx + (c * H + top + r) * W);
-        }
+        run_with_vector_bytes([&]<int Bytes>() {  // the loops below at the CPU's vector width
+            for (Index c = 0; c < InC; ++c) {
+                std::fill(dh, dh + 4 * kPlane, T(0));
+                const T* v = s.data.data() + c * tiles + at;
+                for (Index ty = 0; ty < kSpanRows; ++ty)
+                    for (Index b = 0; b < 4; ++b) {
+                        const T* m0 = v + b * block + ty * kTileCols;
+                        const T* m1 = m0 + 4 * block;
+                        const T* m2 = m0 + 8 * block;
+                        const T* m3 = m0 + 12 * block;
+                        T* r0 = dh + b * kPlane + 2 * ty * kPitch;
+                        T* r1 = r0 + kPitch;
+                        T* r2 = r1 + kPitch;
+                        T* r3 = r2 + kPitch;
+                        // r0 += m0, r1 += m1 - m2 + m3, r2 += m1 + m2 - m0, r3 -= m3.
+                        vector_loop<T, Bytes>(kTileCols, [&]<class P>(Index tx) {
+                            P a0, a1, a2, a3, q0, q1, q2, q3;
+                            simd_load(a0, m0 + tx);
+                            simd_load(a1, m1 + tx);
+                            simd_load(a2, m2 + tx);
+                            simd_load(a3, m3 + tx);
+                            simd_load(q0, r0 + tx);
+                            simd_load(q1, r1 + tx);
+                            simd_load(q2, r2 + tx);
+                            simd_load(q3, r3 + tx);
+                            simd_store(r0 + tx, P(q0 + a0));
+                            simd_store(r1 + tx, P(q1 + ((a1 - a2) + a3)));
+                            simd_store(r2 + tx, P(q2 + ((a1 + a2) - a0)));
+                            simd_store(r3 + tx, P(q3 - a3));
+                        });
+                    }
+                // h0 = E_i - E_i+1, h1 = O_i + E_i+1, h2 = E_i+1 - O_i, h3 = O_i - O_i+1.
+                const T* h0 = dh;
+                const T* h1 = dh + kPlane;
+                const T* h2 = dh + 2 * kPlane;
+                const T* h3 = dh + 3 * kPlane;
+                even[0] = h0[0];
+                odd[0] = h1[0] - h2[0] + h3[0];
+                vector_loop<T, Bytes>(kPlane - 1, [&]<class P>(Index j) {  // entries i = j + 1
+                    const Index i = j + 1;
+                    P h0j, h1j, h2j, h3j, h0i, h1i, h2i, h3i;
+                    simd_load(h0j, h0 + j);
+                    simd_load(h1j, h1 + j);
+                    simd_load(h2j, h2 + j);
+                    simd_load(h3j, h3 + j);
+                    simd_load(h0i, h0 + i);
+                    simd_load(h1i, h1 + i);
+                    simd_load(h2i, h2 + i);
+                    simd_load(h3i, h3 + i);
+                    const P left = (h1j + h2j) - h0j;
+                    simd_store(even + i, P(h0i + left));
+                    const P right = (h1i - h2i) + h3i;
+                    simd_store(odd + i, P(right - h3j));
+                });
+                for (Index r = first; r < last; ++r)
+                    add_joined_row(even + r * kPitch, odd + r * kPitch, dx + (c * H + top + r) * W);
+            }
+        });
     }
 };
 

@@ -164,14 +164,16 @@ struct ReLU : ActivationLayer {
     static void forward(Matrix<T>& A) { A = A.cwiseMax(T(0)); }
     template <class T>
     static void backward(const Matrix<T>& A, Matrix<T>& dA) {
-        // dA where a > 0, else +0 (a NaN a too), through a mask: Eigen 3.4's
+        // dA where a > 0, else +0 (a NaN a too), lane by lane: Eigen 3.4's
         // select() has no SIMD path, and at -O2 g++ leaves it scalar.
         const T* a = A.data();
         T* d = dA.data();
         detail::for_each_packet<T>(A.size(), [&]<class P>(Index i) {
-            using namespace Eigen::internal;
-            const P ai = ploadu<P>(a + i);
-            pstoreu(d + i, pand(pcmp_lt(pzero(ai), ai), ploadu<P>(d + i)));
+            P ai, di;
+            detail::simd_load(ai, a + i);
+            detail::simd_load(di, d + i);
+            const P zero{};
+            detail::simd_store(d + i, P(zero < ai ? di : zero));
         });
     }
 };
@@ -206,9 +208,12 @@ private:
         const T* a = A.data();
         T* x = X.data();
         detail::for_each_packet<T>(A.size(), [&]<class P>(Index i) {
-            using namespace Eigen::internal;
-            const P ai = ploadu<P>(a + i), xi = ploadu<P>(x + i);
-            pstoreu(x + i, pselect(pcmp_lt(pzero(ai), ai), xi, pmul(pset1<P>(T(Slope)), xi)));
+            P ai, xi, s;
+            detail::simd_load(ai, a + i);
+            detail::simd_load(xi, x + i);
+            detail::simd_splat(s, T(Slope));
+            const P zero{};
+            detail::simd_store(x + i, P(zero < ai ? xi : P(s * xi)));
         });
     }
 };
