@@ -23,7 +23,11 @@
 // The caller measures each run: when it waited for the others longer than it
 // worked itself, and longer than a wake-up takes, splitting did not pay, and the
 // pool runs the next runs on the calling thread alone (same tasks, same
-// results), then tries again. On a quiet machine such runs do not happen.
+// results), then tries again. On a quiet machine such runs do not happen. How
+// busy the machine is belongs to the machine, not to one pool: the pools of a
+// process share it (BusyMachine), so a fit() that starts on a busy machine starts
+// alone, and each try that fails again doubles the next stretch alone (up to a
+// second or so of runs) until splitting has paid many runs in a row.
 //
 // Cancellation (pthread_cancel of a thread inside run()): run() holds it off
 // until every task is done, so no worker ever touches a stack frame that
@@ -117,6 +121,15 @@ public:
     /// Read it between run() calls.
     std::size_t tasks_run(unsigned w) const { return tasks_run_[w]; }
 
+    /// Forgets what the pools have learnt of how busy the machine is (for tests
+    /// of the split itself, which a stretch alone left by an earlier test would
+    /// skip).
+    static void forget_busy_machine() {
+        busy_machine().solo_left.store(0, std::memory_order_relaxed);
+        busy_machine().stretch.store(kSoloRuns, std::memory_order_relaxed);
+        busy_machine().paying_runs.store(0, std::memory_order_relaxed);
+    }
+
     /// Runs of this pool's life that the calling thread ran alone because the
     /// machine was too busy for the split to pay (see the top of this file).
     std::size_t solo_runs() const { return solo_runs_; }
@@ -130,9 +143,9 @@ public:
     void run(std::size_t tasks, F& task) {
         constexpr bool told_thread = std::is_invocable_v<F&, std::size_t, unsigned>;
         if (tasks > 0xFFFFFFFFu) throw std::length_error("scratchnet: more than 2^32 tasks in one run");
-        if (threads_ == 1 || tasks <= 1 || solo_left_ > 0) {
+        if (threads_ == 1 || tasks <= 1 || busy_machine().solo_left.load(std::memory_order_relaxed) > 0) {
             if (threads_ > 1 && tasks > 1) {
-                --solo_left_;
+                busy_machine().solo_left.fetch_sub(1, std::memory_order_relaxed);
                 ++solo_runs_;
             }
             for (std::size_t i = 0; i < tasks; ++i) {
@@ -212,6 +225,19 @@ private:
         return nullptr;
     }
 
+    /// What the pools of this process have learnt of the machine (judge_run):
+    /// runs left to go alone, and the length of the next such stretch. Relaxed
+    /// atomics: a hint about speed, never about results.
+    struct BusyMachine {
+        std::atomic<int> solo_left{0};
+        std::atomic<int> stretch{kSoloRuns};
+        std::atomic<int> paying_runs{0};  // split runs that paid since the last that did not
+    };
+    static BusyMachine& busy_machine() {
+        static BusyMachine busy;
+        return busy;
+    }
+
     /// Threads of all live pools in this process.
     static std::atomic<unsigned>& live_threads() {
         static std::atomic<unsigned> count{0};
@@ -275,7 +301,15 @@ private:
     /// wakes within tens of microseconds. Waiting longer than that and longer than
     /// it worked means a thread held a task while descheduled: the next runs go solo.
     void judge_run(double worked, double waited) {
-        if (waited > worked && waited > kDescheduled) solo_left_ = kSoloRuns;
+        BusyMachine& busy = busy_machine();
+        if (waited > worked && waited > kDescheduled) {
+            const int stretch = busy.stretch.load(std::memory_order_relaxed);
+            busy.solo_left.store(stretch, std::memory_order_relaxed);
+            busy.stretch.store(std::min(2 * stretch, kMaxSoloRuns), std::memory_order_relaxed);
+            busy.paying_runs.store(0, std::memory_order_relaxed);
+        } else if (busy.paying_runs.fetch_add(1, std::memory_order_relaxed) + 1 >= kQuietRuns) {
+            busy.stretch.store(kSoloRuns, std::memory_order_relaxed);  // the machine is quiet again
+        }
     }
 
     void work(unsigned w) {
@@ -307,6 +341,8 @@ private:
 
     static constexpr std::size_t kNone = ~std::size_t(0);
     static constexpr int kSoloRuns = 256;         // then the split is tried again
+    static constexpr int kMaxSoloRuns = 4096;     // a stretch never longer (about a second of training runs)
+    static constexpr int kQuietRuns = 64;         // split runs in a row that paid: the stretch starts over
     static constexpr double kDescheduled = 100e-6;  // seconds: more than a wake-up, less than a time slice
 
     unsigned threads_;
@@ -327,9 +363,7 @@ private:
     std::uint32_t generation_count_ = 0;  // the caller's count of split runs
     std::atomic<std::uint32_t> generation_{0};
     std::atomic<bool> stopping_{false};  // set before the final generation_ bump
-    // The caller's own bookkeeping of how splitting pays (judge_run).
-    int solo_left_ = 0;
-    std::size_t solo_runs_ = 0;
+    std::size_t solo_runs_ = 0;  // runs this pool's caller ran alone
 };
 
 }  // namespace scratchnet::detail
