@@ -365,7 +365,8 @@ std::string state_mismatch(const StateField& stored, const char* name) {
                ", the optimizer's is a " + state_kind_name(kind);
     if constexpr (std::is_same_v<V, bool>) {
         if (stored.integer != 0 && stored.integer != 1)
-            return "holds field " + detail::quoted(stored.name) + " = " + std::to_string(stored.integer) + ", not a flag";
+            return "holds field " + detail::quoted(stored.name) + " = " + std::to_string(stored.integer) +
+                   ", not a flag";
     } else if constexpr (kind == StateKind::integer) {
         if (!std::in_range<V>(stored.integer))
             return "holds field " + detail::quoted(stored.name) + " = " + std::to_string(stored.integer) +

@@ -136,7 +136,8 @@ public:
         // from the one before, so epoch initial_epoch+1 sees the order it would
         // have seen in one fit() of all the epochs.
         if (o_.shuffle)
-            for (int epoch = 1; epoch <= o_.initial_epoch; ++epoch) detail::shuffle(order_.begin(), order_.end(), shuffle_rng_);
+            for (int epoch = 1; epoch <= o_.initial_epoch; ++epoch)
+                detail::shuffle(order_.begin(), order_.end(), shuffle_rng_);
     }
 
     History run() {
