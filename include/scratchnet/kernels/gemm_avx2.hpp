@@ -109,13 +109,13 @@ template <int V>
                                                                   const float* bp, Index b_step, float* c, Index ldc,
                                                                   Index rows, Index cols, float alpha,
                                                                   bool accumulate) {
-    __m256 acc[V][kNr];
+    __m256 acc[std::size_t{V}][kNr];
 #pragma GCC unroll 16
     for (int v = 0; v < V; ++v)
 #pragma GCC unroll 16
         for (Index j = 0; j < kNr; ++j) acc[v][j] = _mm256_setzero_ps();
     for (Index p = 0; p < k; ++p) {
-        __m256 a[V];
+        __m256 a[std::size_t{V}];
 #pragma GCC unroll 16
         for (int v = 0; v < V; ++v) a[v] = _mm256_loadu_ps(ap + 8 * v);
 #pragma GCC unroll 16

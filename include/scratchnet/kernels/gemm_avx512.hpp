@@ -174,11 +174,11 @@ template <int V>
 [[gnu::noinline]] SCRATCHNET_TARGET_AVX512 inline void micro_kernel(Index k, const float* ap, Index a_step,
                                                                     const float* bp, Index b_step,
                                            float* c, Index ldc, Index rows, Index cols, float alpha, bool accumulate) {
-    __m512 acc[V][kNr];
+    __m512 acc[std::size_t{V}][kNr];
     for (int v = 0; v < V; ++v)
         for (Index j = 0; j < kNr; ++j) acc[v][j] = _mm512_setzero_ps();
     for (Index p = 0; p < k; ++p) {
-        __m512 a[V];
+        __m512 a[std::size_t{V}];
         for (int v = 0; v < V; ++v) a[v] = _mm512_loadu_ps(ap + 16 * v);
         for (Index j = 0; j < kNr; ++j) {
             const __m512 b = _mm512_set1_ps(bp[j]);
@@ -188,7 +188,7 @@ template <int V>
         bp += b_step;
     }
     const __m512 alphav = _mm512_set1_ps(alpha);
-    __mmask16 mask[V];
+    __mmask16 mask[std::size_t{V}];
     for (int v = 0; v < V; ++v) mask[v] = row_mask(rows, v);
     for (Index j = 0; j < cols; ++j) {
         float* cj = c + j * ldc;

@@ -41,13 +41,13 @@ SCRATCHNET_TARGET_AVX2 inline void nn_tile(Index k, const float* a, Index lda, c
                     __m256i mask, bool accumulate) {
     // The loops over v and j are unrolled first (the pragmas), so that the
     // accumulators become registers rather than an array in memory.
-    __m256 acc[MV][NR];
+    __m256 acc[std::size_t{MV}][std::size_t{NR}];
 #pragma GCC unroll 16
     for (int v = 0; v < MV; ++v)
 #pragma GCC unroll 16
         for (int j = 0; j < NR; ++j) acc[v][j] = _mm256_setzero_ps();
     for (Index p = 0; p < k; ++p) {
-        __m256 av[MV];
+        __m256 av[std::size_t{MV}];
 #pragma GCC unroll 16
         for (int v = 0; v < MV; ++v)
             av[v] = Partial && v == MV - 1 ? _mm256_maskload_ps(a + 8 * v, mask) : _mm256_loadu_ps(a + 8 * v);
