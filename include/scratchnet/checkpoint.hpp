@@ -29,7 +29,9 @@
 //    4  CRC-32         of every byte before it; nothing may follow
 // load_checkpoint() reads and checks all of it (every count against the bytes
 // left, every number finite, each field's name and kind against the optimizer's
-// own) before it touches the network or the optimizer.
+// own) before it touches the network or the optimizer. One concept, the
+// checkpoint file; its length is the writer, the bounds-checked reader and the
+// field-by-field checks against the optimizer, each of which a hostile file needs.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/optimizers/optimizer.hpp"
@@ -186,11 +188,6 @@ private:
     std::size_t left_;
 };
 
-template <class Opt>
-concept OptimizerWithRate = requires(Opt& o, float lr) {
-    { o.learning_rate() } -> std::convertible_to<double>;
-    o.set_learning_rate(lr);
-};
 
 template <class Net, class Opt>
 std::vector<unsigned char> checkpoint_bytes(const Net& net, const Opt& optimizer, const History& history) {
@@ -201,7 +198,7 @@ std::vector<unsigned char> checkpoint_bytes(const Net& net, const Opt& optimizer
     out.insert(out.end(), model.begin(), model.end());
 
     put_string(out, checkpoint_name_of(optimizer));
-    if constexpr (OptimizerWithRate<Opt>) {
+    if constexpr (HasLearningRate<Opt>) {
         out.push_back(1);
         put_le<double>(out, static_cast<double>(optimizer.learning_rate()));
     } else {
@@ -451,7 +448,7 @@ History load_checkpoint_bytes(Net& net, Opt& optimizer, const std::vector<unsign
     if (i != fields.size())
         throw ModelError(who + "the checkpoint holds " + std::to_string(fields.size()) + " optimizer fields, this " +
                          mine + " has " + std::to_string(i));
-    if constexpr (!OptimizerWithRate<Opt>) {
+    if constexpr (!HasLearningRate<Opt>) {
         if (has_rate) throw ModelError(who + "the checkpoint holds a learning rate, this optimizer has none");
     }
 
@@ -470,7 +467,7 @@ History load_checkpoint_bytes(Net& net, Opt& optimizer, const std::vector<unsign
         else if constexpr (std::is_integral_v<F>) field = static_cast<F>(f.integer);
         else field = static_cast<F>(f.real);
     });
-    if constexpr (OptimizerWithRate<Opt>) {
+    if constexpr (HasLearningRate<Opt>) {
         if (has_rate) optimizer.set_learning_rate(static_cast<float>(rate));
     }
     return history;

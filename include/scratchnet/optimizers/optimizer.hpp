@@ -120,6 +120,13 @@ concept CheckpointableOptimizer =
           requires(const O& c) { { c.checkpoint_name() } -> std::convertible_to<std::string_view>; });
 
 namespace detail {
+/// An optimizer whose rate fit() can schedule and checkpoints keep.
+template <class Opt>
+concept HasLearningRate = requires(Opt& o, float lr) {
+    { o.learning_rate() } -> std::convertible_to<double>;
+    o.set_learning_rate(lr);
+};
+
 template <class O>
 std::string_view checkpoint_name_of(const O& optimizer) {
     if constexpr (requires { optimizer.checkpoint_name(); }) return optimizer.checkpoint_name();

@@ -9,8 +9,9 @@
 // added in chunk order, each finished block handed to the optimizer) -> next batch.
 //
 // Over 400 lines: the epoch loop's steps (options check, sample split, rate
-// schedule, update, averaging, validation, early stopping, NaN diagnosis) each read
-// and write the one fit call's state; they are named member functions of one class.
+// schedule, update, averaging, validation, early stopping, resuming, NaN diagnosis)
+// each read and write the one fit call's state; they are named member functions of
+// one class.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/layer.hpp"
@@ -92,11 +93,6 @@ inline std::uint64_t epoch_stream(std::uint64_t seed, int epoch) {
     return mix64(mix64(seed ^ 0x5DEECE66DULL) + static_cast<std::uint64_t>(epoch));
 }
 
-template <class Opt>
-concept HasLearningRate = requires(Opt& o, float lr) {
-    { o.learning_rate() } -> std::convertible_to<double>;
-    o.set_learning_rate(lr);
-};
 
 /// One fit() call: the epoch loop and its named steps. Gradient, a GradientEngine,
 /// computes and sums each batch's gradient: BatchGradient on this process's
