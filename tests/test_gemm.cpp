@@ -10,6 +10,7 @@
 #include "support/isa.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <utility>
@@ -178,12 +179,15 @@ TEST_CASE("unpacked products equal a double reference for every tile edge, strid
     // C = A B (+ C), A column-major with a leading dimension past m, B read at
     // strides (bp, bj): as Winograd's forward (bp = n, bj = 1), input (bp = 1,
     // bj = k) and weight products use it. Rows past m must stay untouched, and a
-    // C of NaNs must not leak into a product that does not accumulate.
+    // C of NaNs must not leak into a product that does not accumulate. The AVX-512
+    // kernel (16-row vectors, tiles of 32 and 16 rows) must give the AVX2 kernel's
+    // bits exactly.
     if (!sn::cpu_supports(sn::Isa::avx2)) return;  // AVX2 code: it would not run
+    const bool wide = sn::cpu_supports(sn::Isa::avx512);
     std::mt19937 gen(11);
     const double u = std::numeric_limits<float>::epsilon() / 2;
-    for (sn::Index m : {1, 5, 8, 13, 16, 23, 24, 32, 41, 48})
-        for (sn::Index n : {1, 3, 4, 7, 12, 13, 64})
+    for (sn::Index m : {1, 5, 8, 13, 16, 17, 23, 24, 31, 32, 33, 41, 48, 49, 98})
+        for (sn::Index n : {1, 3, 4, 7, 12, 13, 16, 25, 64})
             for (sn::Index k : {1, 9, 32}) {
                 const bool accumulate = (m + n + k) % 2 == 1, b_by_rows = (m + n) % 2 == 0;
                 const sn::Index lda = m + static_cast<sn::Index>(gen() % 3), ldc = m + 2;
@@ -200,6 +204,7 @@ TEST_CASE("unpacked products equal a double reference for every tile edge, strid
                 const Eigen::MatrixXd Aop = A.topRows(m).cast<double>();
                 expected.topRows(m) += Aop * B;
                 const Eigen::MatrixXd magnitude = Aop.cwiseAbs() * B.cwiseAbs();
+                sn::Matrix<float> C_wide = C;
                 sn::detail::unpacked::gemm_nn(m, n, k, A.data(), lda, b.data(), bp, bj, C.data(), ldc, accumulate);
                 for (sn::Index j = 0; j < n; ++j)
                     for (sn::Index i = 0; i < ldc; ++i) {
@@ -212,6 +217,13 @@ TEST_CASE("unpacked products equal a double reference for every tile edge, strid
                         const double bound = 2 * double(k + 1) * u * (magnitude(i, j) + std::abs(expected(i, j)));
                         REQUIRE(std::abs(double(C(i, j)) - expected(i, j)) <= bound);
                     }
+                if (wide) {
+                    INFO("AVX-512: m " << m << " n " << n << " k " << k << " accumulate " << accumulate);
+                    sn::detail::unpacked::wide::gemm_nn(m, n, k, A.data(), lda, b.data(), bp, bj, C_wide.data(), ldc,
+                                                        accumulate);
+                    // Bit for bit, rows past m (untouched) included.
+                    REQUIRE(std::memcmp(C_wide.data(), C.data(), sizeof(float) * std::size_t(ldc * n)) == 0);
+                }
                 // The same operands in a call of other columns give the same bits.
                 if (n > 4 && !accumulate) {
                     sn::Matrix<float> split = sn::Matrix<float>::Zero(ldc, n);

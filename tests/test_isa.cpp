@@ -86,16 +86,20 @@ TEST_CASE_TEMPLATE("loops over SIMD vectors give the scalar loop's bits on every
 namespace {
 
 using Mlp = sn::Network<sn::Dense<64, 96>, sn::ReLU, sn::Dense<96, 10>, sn::Softmax, sn::CrossEntropy>;
-// A 3 x 3 convolution runs Winograd's products, transforms and row shuffles
-// (kernels/); ReLU's mask, the pool and Dropout's mask run as loops compiled per
-// path (kernels/dispatch.hpp, kernels/packet_loop.hpp).
+// The 4 -> 8 channel 3 x 3 convolution runs Winograd's products, transforms and
+// row shuffles, the 4 x 4 stride-2 one im2col on the packed GEMM (kernels/);
+// ReLU's mask, the pool and Dropout's mask run as loops compiled per path
+// (kernels/dispatch.hpp, kernels/packet_loop.hpp).
 #ifdef SCRATCHNET_HAS_DOUBLE_TEMPLATE_ARGS
-using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Dropout<0.25>,
-                        sn::Flatten, sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;
+using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 4, 3, 1, 1>, sn::ReLU, sn::Conv2D<4, 8, 3, 1, 1>, sn::ReLU,
+                        sn::MaxPool2D<2>, sn::Conv2D<8, 8, 4, 2, 1>, sn::ReLU, sn::Dropout<0.25>, sn::Flatten,
+                        sn::Dense<72, 10>, sn::Softmax, sn::CrossEntropy>;
 #else
-using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 8, 3>, sn::ReLU, sn::MaxPool2D<2>, sn::Flatten,
-                        sn::Dense<200, 10>, sn::Softmax, sn::CrossEntropy>;
+using Cnn = sn::Network<sn::Input<1, 12, 12>, sn::Conv2D<1, 4, 3, 1, 1>, sn::ReLU, sn::Conv2D<4, 8, 3, 1, 1>, sn::ReLU,
+                        sn::MaxPool2D<2>, sn::Conv2D<8, 8, 4, 2, 1>, sn::ReLU, sn::Flatten, sn::Dense<72, 10>,
+                        sn::Softmax, sn::CrossEntropy>;
 #endif
+static_assert(sn::Conv2D<4, 8, 3, 1, 1>::bind_image<float, 4, 12, 12>::winograd);
 
 template <class Net>
 sn::Vector<float> trained(unsigned threads) {

@@ -19,6 +19,7 @@
 // active_isa() is avx2 or avx512 (isa.hpp) and keep GemmSite elsewhere.
 
 #include "scratchnet/core.hpp"
+#include "scratchnet/isa.hpp"
 #include "scratchnet/kernels/targets.hpp"
 
 #ifdef SCRATCHNET_X86_KERNELS
@@ -109,6 +110,95 @@ SCRATCHNET_TARGET_AVX2 inline void gemm_nn(Index m, Index n, Index k, const floa
     for (; m - i > 8; i += 16)
         nn_rows<2>(std::min<Index>(16, m - i), n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
     if (m > i) nn_rows<1>(m - i, n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+}
+
+/// gemm_nn for AVX-512: the same products in 16-row vectors, the same bits.
+/// Every element of C is the same FMA chain over the depth in order, started from
+/// zero and then stored or added to C once, so the two paths agree exactly; on
+/// cores with two 512-bit FMA pipes this one does twice the work per cycle.
+namespace wide {
+
+/// C tile (rows x NR, rows in (16 (MV - 1), 16 MV]); with Partial, the last
+/// vector of rows goes through `mask`: nothing past row `rows` is read or written.
+template <int MV, int NR, bool Partial>
+SCRATCHNET_TARGET_AVX512 inline void nn_tile(Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+                                             float* c, Index ldc, __mmask16 mask, bool accumulate) {
+    __m512 acc[std::size_t{MV}][std::size_t{NR}];
+#pragma GCC unroll 16
+    for (int v = 0; v < MV; ++v)
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) acc[v][j] = _mm512_setzero_ps();
+    for (Index p = 0; p < k; ++p) {
+        __m512 av[std::size_t{MV}];
+#pragma GCC unroll 16
+        for (int v = 0; v < MV; ++v)
+            av[v] = Partial && v == MV - 1 ? _mm512_maskz_loadu_ps(mask, a + 16 * v) : _mm512_loadu_ps(a + 16 * v);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const __m512 bv = _mm512_set1_ps(b[j * bj]);
+#pragma GCC unroll 16
+            for (int v = 0; v < MV; ++v) acc[v][j] = _mm512_fmadd_ps(av[v], bv, acc[v][j]);
+        }
+        a += lda;
+        b += bp;
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 16
+        for (int v = 0; v < MV; ++v) {
+            float* out = c + j * ldc + 16 * v;
+            if (Partial && v == MV - 1) {
+                const __m512 old = accumulate ? _mm512_maskz_loadu_ps(mask, out) : _mm512_setzero_ps();
+                _mm512_mask_storeu_ps(out, mask, accumulate ? _mm512_add_ps(old, acc[v][j]) : acc[v][j]);
+            } else {
+                _mm512_storeu_ps(out, accumulate ? _mm512_add_ps(_mm512_loadu_ps(out), acc[v][j]) : acc[v][j]);
+            }
+        }
+}
+
+template <int MV, int NR, bool Partial>
+SCRATCHNET_TARGET_AVX512 inline void nn_columns(Index n, Index k, const float* a, Index lda, const float* b, Index bp,
+                                                Index bj, float* c, Index ldc, __mmask16 mask, bool accumulate) {
+    Index j = 0;
+    for (; j + NR <= n; j += NR)
+        nn_tile<MV, NR, Partial>(k, a, lda, b + j * bj, bp, bj, c + j * ldc, ldc, mask, accumulate);
+    if constexpr (NR > 1)
+        if (j < n)
+            nn_columns<MV, NR - 1, Partial>(n - j, k, a, lda, b + j * bj, bp, bj, c + j * ldc, ldc, mask,
+                                            accumulate);
+}
+
+/// Tiles of 32 x 12 (24 of the 32 zmm registers accumulate), or 16 x 12 for a
+/// last block of at most 16 rows.
+template <int MV>
+SCRATCHNET_TARGET_AVX512 inline void nn_rows(Index rows, Index n, Index k, const float* a, Index lda, const float* b,
+                                             Index bp, Index bj, float* c, Index ldc, bool accumulate) {
+    if (rows % 16 == 0)
+        nn_columns<MV, 12, false>(n, k, a, lda, b, bp, bj, c, ldc, __mmask16(0xFFFF), accumulate);
+    else
+        nn_columns<MV, 12, true>(n, k, a, lda, b, bp, bj, c, ldc,
+                                 static_cast<__mmask16>((1u << (rows % 16)) - 1u), accumulate);
+}
+
+/// As unpacked::gemm_nn, which it equals bit for bit.
+SCRATCHNET_TARGET_AVX512 inline void gemm_nn(Index m, Index n, Index k, const float* a, Index lda, const float* b,
+                                             Index bp, Index bj, float* c, Index ldc, bool accumulate) {
+    Index i = 0;
+    for (; m - i > 16; i += 32)
+        nn_rows<2>(std::min<Index>(32, m - i), n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+    if (m > i) nn_rows<1>(m - i, n, k, a + i, lda, b, bp, bj, c + i, ldc, accumulate);
+}
+
+}  // namespace wide
+
+/// gemm_nn at the active path's width: 16 rows a vector on AVX-512, 8 on AVX2
+/// (the same bits either way).
+inline void gemm_nn_active(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index bp, Index bj,
+                           float* c, Index ldc, bool accumulate) {
+    if (active_isa() == Isa::avx512)
+        wide::gemm_nn(m, n, k, a, lda, b, bp, bj, c, ldc, accumulate);
+    else
+        gemm_nn(m, n, k, a, lda, b, bp, bj, c, ldc, accumulate);
 }
 
 /// dst (cols x rows, column-major, ldd) = the transpose of src (rows x cols,

@@ -199,7 +199,7 @@ private:
                 if (unpacked_products()) {
                         // B = op(U_xi): U^T(c, o) = u[c OutC + o] steps OutC a depth, U(o, c) steps 1.
                     constexpr bool transposed = std::is_same_v<Site, decltype(Sites::forward)>;
-                    unpacked::gemm_nn(tiles, n, k, a + xi * a_block, tiles, u, transposed ? OutC : 1,
+                    unpacked::gemm_nn_active(tiles, n, k, a + xi * a_block, tiles, u, transposed ? OutC : 1,
                                       transposed ? 1 : OutC, c + xi * c_block, tiles, false);
                     continue;
                 }
@@ -221,7 +221,7 @@ private:
             if constexpr (std::is_same_v<T, float>) {
                 if (unpacked_products()) {  // B(t, o) = dM_xi(t, o)
                     unpacked::transpose(tiles, InC, v, tiles, s.transposed.data(), InC);
-                    unpacked::gemm_nn(InC, OutC, tiles, s.transposed.data(), InC, dm, 1, tiles, du, InC, !first);
+                    unpacked::gemm_nn_active(InC, OutC, tiles, s.transposed.data(), InC, dm, 1, tiles, du, InC, !first);
                     continue;
                 }
             }
