@@ -184,6 +184,13 @@ TEST_CASE("Conv2D forward and backward equal a plain loop convolution, for each 
     check_against_loops<2, 2, 5, 1, 2, 6, 6>();
     check_against_loops<1, 3, 2, 2, 1, 6, 4>();
     check_against_loops<4, 1, 1, 1, 0, 3, 3>();  // a 1 x 1 convolution mixes channels only
+    // Strided layers unfold through the rows' phases: the README ResNet's 4 x 4 and
+    // 2 x 2 stride-2 shapes (odd and even padding), stride 3, and float.
+    check_against_loops<3, 2, 4, 2, 1, 8, 10>(2);
+    check_against_loops<2, 3, 2, 2, 0, 6, 8>(2);
+    check_against_loops<2, 2, 4, 2, 2, 6, 8>(2);
+    check_against_loops<2, 2, 3, 3, 2, 11, 8>(2);
+    check_against_loops<16, 8, 4, 2, 1, 14, 14, float>(3, 2e-6);
 }
 
 TEST_CASE("Winograd's F(2x2, 3x3) layers equal a plain loop convolution, for any output size and group") {

@@ -19,6 +19,11 @@
 // Samples run one after another within a pass (Winograd: unit after unit, below),
 // so dW is summed in a fixed order.
 //
+// With a stride S > 1, a tap's inputs along a row lie S apart. Each padded input
+// row is first split into its S phases (columns S k + q for q in [0, S)), so that
+// every tap's row of U is one contiguous run of a phase; fold adds the runs into
+// phases and joins them back into rows.
+//
 // 3 x 3 stride-1 layers with at least 4 input channels run Winograd's F(2x2, 3x3)
 // instead (kernels/winograd.hpp): the same three products over 16 transformed tile
 // places, with 4/9 of the multiplications. With fewer input channels its products
@@ -27,6 +32,7 @@
 #include "scratchnet/core.hpp"
 #include "scratchnet/layers/affine_parameters.hpp"
 #include "scratchnet/kernels/gemm.hpp"
+#include "scratchnet/kernels/interleave.hpp"
 #include "scratchnet/kernels/winograd.hpp"
 #include "scratchnet/layer.hpp"
 #include "scratchnet/shape.hpp"
@@ -131,9 +137,16 @@ public:
     static constexpr bool winograd = K == 3 && Stride == 1 && InC >= 4;
     using Winograd = Winograd3x3<T, InC, OutC, H, W, Pad>;
 
+    // A strided layer's padded input rows as their Stride phases, kPhaseWidth each.
+    static constexpr Index kPaddedH = H + 2 * Pad, kPaddedW = W + 2 * Pad;
+    static constexpr Index kPhaseWidth = (kPaddedW + Stride - 1) / Stride;
+    static constexpr Index kPhases = InC * kPaddedH * Stride * kPhaseWidth;
+
     struct Im2colScratch {
         Matrix<T> unfolded;  // U of one sample: kPixels x kTaps
         Matrix<T> unfolded_gradient;  // dU of one sample
+        Vector<T> phases;           // strided layers: the input's phases (padding kept at zero)
+        Vector<T> phase_gradient;   // strided layers: dU folded into phases
         GemmSite<T, Eigen::ColMajor, Eigen::RowMajor> uw;   // U W^T
         GemmSite<T, Eigen::RowMajor, Eigen::ColMajor> dyu;  // dY^T U
         GemmSite<T, Eigen::ColMajor, Eigen::ColMajor> dyw;  // dY W
@@ -166,7 +179,7 @@ private:
     void forward_im2col(const Eigen::MatrixBase<D>& X, Matrix<T>& Y, Im2colScratch& s) const {
         s.unfolded.resize(kPixels, kTaps);
         for (Index j = 0; j < X.cols(); ++j) {
-            unfold(X.derived().data() + j * X.derived().outerStride(), s.unfolded.data());
+            unfold(X.derived().data() + j * X.derived().outerStride(), s);
             T* y = Y.col(j).data();  // kPixels x OutC, column-major: channel o's plane is column o
             for (Index o = 0; o < OutC; ++o) Eigen::Map<Vector<T>>(y + o * kPixels, kPixels).setConstant(bias_[o]);
             s.uw.run(kPixels, OutC, kTaps, s.unfolded.data(), kPixels, weights_.data(), OutC, y, kPixels);
@@ -182,22 +195,117 @@ private:
         if (dX != nullptr) s.unfolded_gradient.resize(kPixels, kTaps);
         db.setZero();
         for (Index j = 0; j < dY.cols(); ++j) {
-            unfold(X.derived().data() + j * X.derived().outerStride(), s.unfolded.data());
+            unfold(X.derived().data() + j * X.derived().outerStride(), s);
             const T* dy = dY.col(j).data();
             s.dyu.run(OutC, kTaps, kPixels, dy, kPixels, s.unfolded.data(), kPixels, dW.data(), OutC, T(1), j > 0);
             db += Eigen::Map<const Matrix<T>>(dy, kPixels, OutC).colwise().sum().transpose();
             if (dX != nullptr) {
                 s.dyw.run(kPixels, kTaps, OutC, dy, kPixels, weights_.data(), OutC, s.unfolded_gradient.data(),
                           kPixels, T(1), false);
-                fold(s.unfolded_gradient.data(), dX->col(j).data());
+                fold(s, dX->col(j).data());
             }
         }
     }
 
+    /// U (s.unfolded) of one sample x, by the stride's way.
+    static void unfold(const T* x, Im2colScratch& s) {
+        if constexpr (Stride == 1) {
+            unfold_rows(x, s.unfolded.data());
+        } else {
+            if (s.phases.size() != kPhases) s.phases.setZero(kPhases);  // the padding's places stay zero
+            split_phases(x, s.phases.data());
+            unfold_phases(s.phases.data(), s.unfolded.data());
+        }
+    }
+
+    /// dx of one sample (every entry written) from dU (s.unfolded_gradient).
+    static void fold(Im2colScratch& s, T* dx) {
+        if constexpr (Stride == 1) {
+            fold_rows(s.unfolded_gradient.data(), dx);
+        } else {
+            s.phase_gradient.setZero(kPhases);
+            fold_phases(s.unfolded_gradient.data(), s.phase_gradient.data());
+            join_phases(s.phase_gradient.data(), dx);
+        }
+    }
+
+    /// Phase q of padded row r of channel c: kPhaseWidth entries at
+    /// ((c kPaddedH + r) Stride + q) kPhaseWidth; entry k is padded column Stride k + q.
+    static constexpr Index phase_at(Index c, Index r, Index q) { return ((c * kPaddedH + r) * Stride + q) * kPhaseWidth; }
+
+    /// The image's rows into their phases (the padding's places are left as they are).
+    static void split_phases(const T* x, T* phases) {
+        for (Index c = 0; c < InC; ++c)
+            for (Index r = 0; r < H; ++r) {
+                const T* in = x + (c * H + r) * W;
+                T* row = phases + phase_at(c, r + Pad, 0);
+                if constexpr (Stride == 2) {
+                    // Input column x is padded column x + Pad: phase (x + Pad) % 2.
+                    T* even = row;
+                    T* odd = row + kPhaseWidth;
+                    split_even_odd(in, W, (Pad % 2 == 0 ? even : odd) + Pad / 2,
+                                   (Pad % 2 == 0 ? odd : even) + (Pad + 1) / 2);
+                } else {
+                    for (Index xi = 0; xi < W; ++xi) {
+                        const Index p = xi + Pad;
+                        row[(p % Stride) * kPhaseWidth + p / Stride] = in[xi];
+                    }
+                }
+            }
+    }
+
+    /// The adjoint of split_phases: the image's rows from their phases (written).
+    static void join_phases(const T* phases, T* dx) {
+        for (Index c = 0; c < InC; ++c)
+            for (Index r = 0; r < H; ++r) {
+                T* out = dx + (c * H + r) * W;
+                const T* row = phases + phase_at(c, r + Pad, 0);
+                if constexpr (Stride == 2) {
+                    const T* even = row;
+                    const T* odd = row + kPhaseWidth;
+                    join_even_odd<false>((Pad % 2 == 0 ? even : odd) + Pad / 2,
+                                         (Pad % 2 == 0 ? odd : even) + (Pad + 1) / 2, W, out);
+                } else {
+                    for (Index xi = 0; xi < W; ++xi) {
+                        const Index p = xi + Pad;
+                        out[xi] = row[(p % Stride) * kPhaseWidth + p / Stride];
+                    }
+                }
+            }
+    }
+
+    /// U from the phases: tap (i, j) at output (y, x) reads padded row y Stride + i,
+    /// column x Stride + j, which is entry x + j / Stride of phase j % Stride.
+    static void unfold_phases(const T* phases, T* u) {
+        for (Index c = 0; c < InC; ++c)
+            for (Index i = 0; i < K; ++i)
+                for (Index j = 0; j < K; ++j) {
+                    T* col = u + ((c * K + i) * K + j) * kPixels;
+                    for (Index y = 0; y < kOutH; ++y) {
+                        const T* from = phases + phase_at(c, y * Stride + i, j % Stride) + j / Stride;
+                        std::copy_n(from, kOutW, col + y * kOutW);
+                    }
+                }
+    }
+
+    /// The adjoint of unfold_phases: dU's runs added into the phases.
+    static void fold_phases(const T* du, T* phases) {
+        for (Index c = 0; c < InC; ++c)
+            for (Index i = 0; i < K; ++i)
+                for (Index j = 0; j < K; ++j) {
+                    const T* col = du + ((c * K + i) * K + j) * kPixels;
+                    for (Index y = 0; y < kOutH; ++y) {
+                        T* to = phases + phase_at(c, y * Stride + i, j % Stride) + j / Stride;
+                        const T* from = col + y * kOutW;
+                        for (Index xo = 0; xo < kOutW; ++xo) to[xo] += from[xo];
+                    }
+                }
+    }
+
     /// U(p, t) = the input under tap t = (c K + i) K + j at output position p = y OW + x
-    /// (0 in the padding). Column t of U is contiguous, so each run of valid x is one
-    /// strided copy.
-    static void unfold(const T* x, T* u) {
+    /// (0 in the padding), for stride 1. Column t of U is contiguous, so each run of
+    /// valid x is one copy.
+    static void unfold_rows(const T* x, T* u) {
         for (Index c = 0; c < InC; ++c)
             for (Index i = 0; i < K; ++i) {
                 const auto [y0, y1] = valid_outputs(kOutH, H, Stride, Pad, i);
@@ -220,8 +328,8 @@ private:
             }
     }
 
-    /// The adjoint of unfold: dx = sum over taps of each dU entry at its input place.
-    static void fold(const T* du, T* dx) {
+    /// The adjoint of unfold_rows: dx = sum over taps of each dU entry at its input place.
+    static void fold_rows(const T* du, T* dx) {
         std::fill(dx, dx + kIn, T(0));
         for (Index c = 0; c < InC; ++c)
             for (Index i = 0; i < K; ++i) {
