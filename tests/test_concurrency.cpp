@@ -184,6 +184,27 @@ TEST_CASE("a pool whose caller keeps waiting for a descheduled thread runs alone
     sn::detail::ThreadPool::forget_busy_machine();
 }
 
+TEST_CASE("a pool whose calling thread gets too small a share of a processor runs alone for a while") {
+    // The caller's tasks sleep: for the caller's clocks that is time without a
+    // processor, as when it shares its core with a busy process. Its workers never
+    // keep it waiting, so only the share it was given can tell; within a window of
+    // split runs (32) and one more it must go alone.
+    sn::detail::ThreadPool::forget_busy_machine();
+    sn::detail::ThreadPool pool(2, false);
+    std::vector<int> hits(2, 0);
+    auto task = [&](std::size_t i, unsigned thread) {
+        if (thread == 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+        ++hits[i];
+    };
+    int rounds = 0;
+    for (; rounds < 200 && pool.solo_runs() == 0; ++rounds) pool.run(hits.size(), task);
+    CHECK(pool.solo_runs() == 1);
+    CHECK(rounds <= 40);
+    CHECK(hits[0] == rounds);
+    CHECK(hits[1] == rounds);
+    sn::detail::ThreadPool::forget_busy_machine();
+}
+
 TEST_CASE("the thread pool runs every task exactly once and rethrows a task's exception") {
     sn::detail::ThreadPool pool(3);
     std::vector<int> hits(50, 0);

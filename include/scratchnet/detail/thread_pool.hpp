@@ -23,7 +23,14 @@
 // The caller measures each run: when it waited for the others longer than it
 // worked itself, and longer than a wake-up takes, splitting did not pay, and the
 // pool runs the next runs on the calling thread alone (same tasks, same
-// results), then tries again. On a quiet machine such runs do not happen. How
+// results), then tries again. On a quiet machine such runs do not happen. The
+// caller itself may be the one that shares a core: its own tasks then finish
+// late and the others wait for nothing, but everything it runs between the runs
+// (the optimizer, the loss) goes at the speed of a shared core while a worker
+// holds the free one. So the caller also measures, every kShareWindow split runs,
+// the share of the wall-clock time it was given a processor; below kFairShare
+// the split did not pay either. (Alone, its workers asleep, it is moved to the
+// free processor.) How
 // busy the machine is belongs to the machine, not to one pool: the pools of a
 // process share it (BusyMachine), so a fit() that starts on a busy machine starts
 // alone, and each try that fails again doubles the next stretch alone (up to a
@@ -179,10 +186,15 @@ public:
         const double worked = monotonic_seconds();
         const auto finished = [this, tasks] { return completed_.load(std::memory_order_acquire) == tasks; };
         if (!spin_until(finished)) {
-            const Lock lock(mutex_);
-            while (!finished()) ::pthread_cond_wait(&done_, &mutex_);
+            const double asleep = monotonic_seconds();
+            {
+                const Lock lock(mutex_);
+                while (!finished()) ::pthread_cond_wait(&done_, &mutex_);
+            }
+            share_asleep_ += monotonic_seconds() - asleep;
         }
         judge_run(worked - start, monotonic_seconds() - worked);
+        judge_share();
         if (error_) std::rethrow_exception(error_);
     }
 
@@ -303,13 +315,40 @@ private:
     void judge_run(double worked, double waited) {
         BusyMachine& busy = busy_machine();
         if (waited > worked && waited > kDescheduled) {
-            const int stretch = busy.stretch.load(std::memory_order_relaxed);
-            busy.solo_left.store(stretch, std::memory_order_relaxed);
-            busy.stretch.store(std::min(2 * stretch, kMaxSoloRuns), std::memory_order_relaxed);
-            busy.paying_runs.store(0, std::memory_order_relaxed);
+            go_solo(busy);
         } else if (busy.paying_runs.fetch_add(1, std::memory_order_relaxed) + 1 >= kQuietRuns) {
             busy.stretch.store(kSoloRuns, std::memory_order_relaxed);  // the machine is quiet again
         }
+    }
+
+    /// Every kShareWindow split runs in a row by the same calling thread: the share
+    /// of the window's wall-clock time that thread ran, the time it slept waiting
+    /// for the workers left out. A solo stretch, or another caller, starts a new
+    /// window.
+    void judge_share() {
+        const pthread_t caller = ::pthread_self();
+        if (share_runs_ == 0 || solo_runs_ != share_solo_runs_ || !::pthread_equal(caller, share_caller_)) {
+            share_runs_ = 1;
+            share_solo_runs_ = solo_runs_;
+            share_caller_ = caller;
+            share_cpu_ = thread_cpu_seconds();
+            share_wall_ = monotonic_seconds();
+            share_asleep_ = 0;
+            return;
+        }
+        if (++share_runs_ <= kShareWindow) return;
+        const double cpu = thread_cpu_seconds(), wall = monotonic_seconds();
+        const bool shared = cpu - share_cpu_ < kFairShare * (wall - share_wall_ - share_asleep_);
+        share_runs_ = 0;
+        if (shared) go_solo(busy_machine());
+    }
+
+    /// The next kSoloRuns .. kMaxSoloRuns runs (each failed try doubles it) go solo.
+    static void go_solo(BusyMachine& busy) {
+        const int stretch = busy.stretch.load(std::memory_order_relaxed);
+        busy.solo_left.store(stretch, std::memory_order_relaxed);
+        busy.stretch.store(std::min(2 * stretch, kMaxSoloRuns), std::memory_order_relaxed);
+        busy.paying_runs.store(0, std::memory_order_relaxed);
     }
 
     void work(unsigned w) {
@@ -344,6 +383,8 @@ private:
     static constexpr int kMaxSoloRuns = 4096;     // a stretch never longer (about a second of training runs)
     static constexpr int kQuietRuns = 64;         // split runs in a row that paid: the stretch starts over
     static constexpr double kDescheduled = 100e-6;  // seconds: more than a wake-up, less than a time slice
+    static constexpr int kShareWindow = 32;       // split runs per measure of the caller's processor share
+    static constexpr double kFairShare = 0.8;     // below: the caller shares its core with other work
 
     unsigned threads_;
     std::vector<std::size_t> tasks_run_;  // entry w written only by thread w, inside run()
@@ -364,6 +405,13 @@ private:
     std::atomic<std::uint32_t> generation_{0};
     std::atomic<bool> stopping_{false};  // set before the final generation_ bump
     std::size_t solo_runs_ = 0;  // runs this pool's caller ran alone
+    // judge_share's window: split runs in it, the solo count and caller it began
+    // with, that caller's processor time and the wall clock then, and the time
+    // it has slept in run() since.
+    int share_runs_ = 0;
+    std::size_t share_solo_runs_ = 0;
+    pthread_t share_caller_{};
+    double share_cpu_ = 0, share_wall_ = 0, share_asleep_ = 0;
 };
 
 }  // namespace scratchnet::detail
