@@ -87,9 +87,10 @@ class BatchNormLayer : public BasicBatchNorm<Policy> {
     }
 
 public:
+    // xhat is not kept: backward recomputes it from the input, bit for bit, which
+    // costs no more reading than a stored copy and saves its writing and memory.
     struct Scratch {
         Vector<T> mean, var, inv_std;  // of this pass (training), per channel
-        Matrix<T> xhat;                // C * HW x B
         bool training = false;
         Index values = 0;              // per channel in this pass
     };
@@ -120,7 +121,6 @@ public:
         s.mean.resize(C);
         s.var.resize(C);
         s.inv_std.resize(C);
-        s.xhat.resize(C * HW, batch);
         for (Index c = 0; c < C; ++c) {
             const Channel x = channel(X.data(), c, batch);
             T mu, var;
@@ -135,26 +135,25 @@ public:
             s.mean[c] = mu;
             s.var[c] = n > 1 ? var * static_cast<T>(n) / static_cast<T>(n - 1) : T(0);  // unbiased, for the state
             s.inv_std[c] = inv_std;
-            ChannelOut xhat = channel(s.xhat.data(), c, batch);
-            xhat = ((x.array() - mu) * inv_std).matrix();
-            channel(Y.data(), c, batch) = ((xhat.array() * p_[c]) + p_[C + c]).matrix();
+            channel(Y.data(), c, batch) = ((normalized(x, mu, inv_std) * p_[c]) + p_[C + c]).matrix();
         }
     }
 
-    void backward(const BatchView<T>&, const Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch& s, const Pass&) const {
+    void backward(const BatchView<T>& X, const Matrix<T>& dY, Matrix<T>* dX, T* grad, Scratch& s,
+                  const Pass&) const {
         const Index batch = dY.cols();
         const auto n = static_cast<T>(s.values);
         for (Index c = 0; c < C; ++c) {
             const Channel dy = channel(dY.data(), c, batch);
-            const Channel xhat = channel(static_cast<const T*>(s.xhat.data()), c, batch);
-            const T dgamma = (dy.array() * xhat.array()).sum(), dbeta = dy.sum();
+            const Channel x = channel(X.data(), c, batch);  // named: the expression below refers to it
+            const auto xhat = normalized(x, s.mean[c], s.inv_std[c]);
+            const T dgamma = (dy.array() * xhat).sum(), dbeta = dy.sum();
             grad[c] = dgamma;
             grad[C + c] = dbeta;
             if (dX == nullptr) continue;
             const T scale = p_[c] * s.inv_std[c];
             if (s.training)
-                channel(dX->data(), c, batch) =
-                    ((dy.array() * n - dbeta - xhat.array() * dgamma) * (scale / n)).matrix();
+                channel(dX->data(), c, batch) = ((dy.array() * n - dbeta - xhat * dgamma) * (scale / n)).matrix();
             else
                 channel(dX->data(), c, batch) = (dy.array() * scale).matrix();
         }
@@ -188,6 +187,9 @@ public:
     Eigen::Map<const Vector<T>> running_var() const { return {s_ + C, C}; }
 
 private:
+    /// xhat = (x - mu) / sqrt(var + eps) of a channel, as an expression.
+    static auto normalized(const Channel& x, T mu, T inv_std) { return (x.array() - mu) * inv_std; }
+
     T* p_ = nullptr;
     T* s_ = nullptr;
 };
