@@ -184,6 +184,44 @@ TEST_CASE("a pool whose caller keeps waiting for a descheduled thread runs alone
     sn::detail::ThreadPool::forget_busy_machine();
 }
 
+TEST_CASE("a pool's first runs are not judged, and on a quiet machine one late run needs a second") {
+    // Task 1 sleeps 20 ms on thread 1, and task 0 holds the caller until task 1
+    // has begun, so the caller cannot take it: every run keeps the caller waiting
+    // for thread 1 far longer than it worked itself.
+    sn::detail::ThreadPool::forget_busy_machine();
+    sn::detail::ThreadPool pool(2, false);
+    std::atomic<int> begun{0};
+    std::atomic<bool> hold{true}, waited_out{false};
+    int rounds = 0;
+    auto task = [&](std::size_t i, unsigned thread) {
+        if (i == 0) {
+            const auto start = std::chrono::steady_clock::now();
+            while (hold.load() && begun.load() <= rounds) {
+                if (std::chrono::steady_clock::now() - start > std::chrono::seconds(20)) {
+                    waited_out = true;  // alone before its time: task 1 never began
+                    break;
+                }
+                std::this_thread::yield();
+            }
+        } else {
+            ++begun;
+            if (thread != 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    };
+    // Runs 1-4 warm the pool up (a worker's first tasks touch its buffers for the
+    // first time); run 5 is late, but one late run may be chance.
+    for (; rounds < 5; ++rounds) pool.run(2, task);
+    CHECK(pool.solo_runs() == 0);
+    pool.run(2, task);  // late again, 1 run later: the machine is busy
+    ++rounds;
+    CHECK(pool.solo_runs() == 0);
+    hold = false;  // alone, the caller runs task 0 before task 1
+    pool.run(2, task);
+    CHECK(pool.solo_runs() == 1);
+    CHECK_FALSE(waited_out.load());
+    sn::detail::ThreadPool::forget_busy_machine();
+}
+
 TEST_CASE("a pool whose calling thread gets too small a share of a processor runs alone for a while") {
     // The caller's tasks sleep: for the caller's clocks that is time without a
     // processor, as when it shares its core with a busy process. Its workers never

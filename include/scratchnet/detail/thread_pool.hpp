@@ -23,7 +23,9 @@
 // The caller measures each run: when it waited for the others longer than it
 // worked itself, and longer than a wake-up takes, splitting did not pay, and the
 // pool runs the next runs on the calling thread alone (same tasks, same
-// results), then tries again. On a quiet machine such runs do not happen. The
+// results), then tries again (a pool's first runs, which touch its buffers for
+// the first time, are not judged; on a machine that looked quiet, one late run
+// needs a second soon after). On a quiet machine such runs do not happen. The
 // caller itself may be the one that shares a core: its own tasks then finish
 // late and the others wait for nothing, but everything it runs between the runs
 // (the optimizer, the loss) goes at the speed of a shared core while a worker
@@ -312,10 +314,20 @@ private:
     /// for the one task another thread is finishing, and a thread that was asleep
     /// wakes within tens of microseconds. Waiting longer than that and longer than
     /// it worked means a thread held a task while descheduled: the next runs go solo.
+    ///
+    /// Not judged: a pool's first kWarmUpRuns split runs, in which each thread
+    /// touches its buffers for the first time (a worker's first task of a large
+    /// network can take several times the caller's). And while the machine looks
+    /// quiet (the stretch at its start), one late run may be chance (a kernel
+    /// thread, the hypervisor): it takes a second within kConfirmRuns split runs.
     void judge_run(double worked, double waited) {
         BusyMachine& busy = busy_machine();
+        if (generation_count_ <= kWarmUpRuns) return;
         if (waited > worked && waited > kDescheduled) {
-            go_solo(busy);
+            const bool confirmed = busy.stretch.load(std::memory_order_relaxed) > kSoloRuns ||
+                                   (last_late_run_ != 0 && generation_count_ - last_late_run_ <= kConfirmRuns);
+            last_late_run_ = generation_count_;
+            if (confirmed) go_solo(busy);
         } else if (busy.paying_runs.fetch_add(1, std::memory_order_relaxed) + 1 >= kQuietRuns) {
             busy.stretch.store(kSoloRuns, std::memory_order_relaxed);  // the machine is quiet again
         }
@@ -383,6 +395,8 @@ private:
     static constexpr int kMaxSoloRuns = 4096;     // a stretch never longer (about a second of training runs)
     static constexpr int kQuietRuns = 64;         // split runs in a row that paid: the stretch starts over
     static constexpr double kDescheduled = 100e-6;  // seconds: more than a wake-up, less than a time slice
+    static constexpr std::uint32_t kWarmUpRuns = 4;   // a pool's first split runs, not judged
+    static constexpr std::uint32_t kConfirmRuns = 16;  // a late run on a quiet machine needs another this close
     static constexpr int kShareWindow = 32;       // split runs per measure of the caller's processor share
     static constexpr double kFairShare = 0.8;     // below: the caller shares its core with other work
 
@@ -402,6 +416,7 @@ private:
     std::atomic<std::uint64_t> run_{0};  // the current run: its generation (high 32 bits) and task count
     std::atomic<std::size_t> completed_{0};
     std::uint32_t generation_count_ = 0;  // the caller's count of split runs
+    std::uint32_t last_late_run_ = 0;     // the last split run judge_run found late (0: none)
     std::atomic<std::uint32_t> generation_{0};
     std::atomic<bool> stopping_{false};  // set before the final generation_ bump
     std::size_t solo_runs_ = 0;  // runs this pool's caller ran alone
