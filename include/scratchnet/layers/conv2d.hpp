@@ -231,7 +231,9 @@ private:
 
     /// Phase q of padded row r of channel c: kPhaseWidth entries at
     /// ((c kPaddedH + r) Stride + q) kPhaseWidth; entry k is padded column Stride k + q.
-    static constexpr Index phase_at(Index c, Index r, Index q) { return ((c * kPaddedH + r) * Stride + q) * kPhaseWidth; }
+    static constexpr Index phase_at(Index c, Index r, Index q) {
+        return ((c * kPaddedH + r) * Stride + q) * kPhaseWidth;
+    }
 
     /// The image's rows into their phases (the padding's places are left as they are).
     static void split_phases(const T* x, T* phases) {
