@@ -1,5 +1,6 @@
 #pragma once
-// Single-precision products for AVX2 + FMA that read both operands where they lie,
+// Single-precision products for AVX2 + FMA and for AVX-512 (wide::gemm_nn, the
+// same chains in 16-row vectors) that read both operands where they lie,
 // for operands small enough to sit in L1 already: Winograd's per-place products
 // (kernels/winograd.hpp), some 48 x 64 x 32 each, thousands per batch.
 //
@@ -15,8 +16,11 @@
 // however many rows or columns a call has: the same operands give the same bits
 // in any call.
 //
-// Compiled in every x86-64 build, with a target attribute; callers use it where
-// active_isa() is avx2 or avx512 (isa.hpp) and keep GemmSite elsewhere.
+// Compiled in every x86-64 build, with target attributes; callers use
+// gemm_nn_active where active_isa() is avx2 or avx512 (isa.hpp) and keep
+// GemmSite elsewhere. The two kernels' loops over tiles mirror each other rather
+// than share a template: a shared loop without a target attribute would pass
+// vector masks by value, which g++ reports with psABI notes in a plain build.
 
 #include "scratchnet/core.hpp"
 #include "scratchnet/isa.hpp"
