@@ -2,7 +2,7 @@
 // loss and train/test accuracy, the final test accuracy and the confusion matrix,
 // and draw the training curves and a grid of test digits with their predictions.
 // Defaults follow the course: 784-128-10, ReLU, softmax, cross-entropy, SGD 0.1,
-// batch 128. --model lenet|cnn|resnet trains a convolutional network instead. Also trains on Fashion-MNIST (--data /usr/share/datasets/fashion-mnist).
+// batch 128. --model lenet|cnn|resnet|resnet-wide trains a convolutional network instead. Also trains on Fashion-MNIST (--data /usr/share/datasets/fashion-mnist).
 #include <scratchnet/scratchnet.hpp>
 
 #include "common/plot.hpp"
@@ -298,6 +298,8 @@ int main(int argc, char** argv) {
                                   sn::ReLU, sn::Dense<120, 84>, sn::ReLU, sn::Dense<84, 10>>>(o, data);
         if (o.model == "resnet")  // the README's residual network (common/resnet.hpp)
             return run<examples::MnistResNet<sn::Softmax, sn::CrossEntropy>>(o, data);
+        if (o.model == "resnet-wide")  // the same family, half as wide again
+            return run<examples::WideResNet<sn::Softmax, sn::CrossEntropy>>(o, data);
         if (o.model == "cnn")
             return run<Classifier<sn::Input<1, 28, 28>, sn::Conv2D<1, 32, 3>, sn::ReLU, sn::Conv2D<32, 64, 3>, sn::ReLU,
                                   sn::MaxPool2D<2>, sn::Dropout<0.25>, sn::Flatten, sn::Dense<9216, 128>, sn::ReLU,

@@ -21,8 +21,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
                    "mlp: dense layers (--hidden); lenet: LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool, 120, 84); "
                    "cnn: Keras' mnist_cnn (conv 32@3x3, conv 64@3x3, pool, dropout 0.25, 128, dropout 0.5); "
                    "resnet: conv 16@3x3 + BatchNorm, residual blocks at 16, 32 and 64 channels (28, 14, 7 pixels), "
-                   "global average pooling")
-        ->check(CLI::IsMember({"mlp", "lenet", "cnn", "resnet"}))
+                   "global average pooling; resnet-wide: the same at 24, 48 and 96 channels")
+        ->check(CLI::IsMember({"mlp", "lenet", "cnn", "resnet", "resnet-wide"}))
         ->capture_default_str();
     app.add_option("--hidden", o.hidden, "hidden layers (ReLU) of --model mlp")
         ->check(CLI::IsMember({"128", "512-256", "512-512", "1024-1024-2048"}))

@@ -349,6 +349,12 @@ TEST_CASE("MaxPool2D and AvgPool2D match a hand computation, forward and backwar
     }
 }
 
+TEST_CASE("pooling layers name their window and stride") {
+    CHECK(sn::MaxPool2D<2>::name() == "MaxPool2D<2,2>");
+    CHECK(sn::AvgPool2D<3, 1>::name() == "AvgPool2D<3,1>");
+    CHECK(sn::MaxPool2D<12, 10>::name() == "MaxPool2D<12,10>");
+}
+
 TEST_CASE("gradient_check passes on small conv nets for each stride, padding and pool") {
     check_gradients<sn::Network<sn::Input<1, 6, 6>, sn::Conv2D<1, 3, 3>, sn::Tanh, sn::MaxPool2D<2>, sn::Flatten,
                                 sn::Dense<12, 3>, sn::Softmax, sn::CrossEntropy>>(1);

@@ -46,7 +46,17 @@ struct PoolSpec {
         return window_check<Spec, window<Size>, padded_input<H, W>>::ok &&
                tiling_check<Spec, window<Size>, scratchnet::detail::stride<Stride>, padded_input<H, W>>::ok;
     }
-    static std::string sizes() { return "<" + std::to_string(Size) + "," + std::to_string(Stride) + ">"; }
+    // Built by appending: g++ 12 warns falsely (-Wrestrict) on "literal" + string
+    // once it inlines the insert that operator+ makes of it.
+    static std::string name_with_sizes(const char* kind) {
+        std::string s = kind;
+        s += '<';
+        s += std::to_string(Size);
+        s += ',';
+        s += std::to_string(Stride);
+        s += '>';
+        return s;
+    }
 };
 
 /// Geometry of a pool bound to an input of C x H x W.
@@ -79,14 +89,14 @@ template <Index Size, Index Stride = Size>
 struct MaxPool2D : detail::PoolSpec<MaxPool2D<Size, Stride>, Size, Stride> {
     template <class T, Index C, Index H, Index W>
     using bind_image = detail::MaxPoolLayer<Size, Stride, T, C, H, W>;
-    static std::string name() { return "MaxPool2D" + MaxPool2D::sizes(); }
+    static std::string name() { return MaxPool2D::name_with_sizes("MaxPool2D"); }
 };
 
 template <Index Size, Index Stride = Size>
 struct AvgPool2D : detail::PoolSpec<AvgPool2D<Size, Stride>, Size, Stride> {
     template <class T, Index C, Index H, Index W>
     using bind_image = detail::AvgPoolLayer<Size, Stride, T, C, H, W>;
-    static std::string name() { return "AvgPool2D" + AvgPool2D::sizes(); }
+    static std::string name() { return AvgPool2D::name_with_sizes("AvgPool2D"); }
 };
 
 namespace detail {
