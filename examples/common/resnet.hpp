@@ -34,12 +34,11 @@ using ResNet28 =
                              sn::BatchNorm>,
                 sn::ReLU, sn::GlobalAvgPool2D, sn::Dense<4 * C, 10>, Tail...>;
 
-/// The README's network for MNIST: 16, 32 and 64 channels.
+/// The README's network (--model resnet): 16, 32 and 64 channels.
 template <class... Tail>
 using MnistResNet = ResNet28<16, Tail...>;
 
-/// The same family half as wide again (24, 48 and 96 channels): the README's
-/// network for Fashion-MNIST, whose classes the narrower one separates less well.
+/// The same family half as wide again (24, 48 and 96 channels; --model resnet-wide).
 template <class... Tail>
 using WideResNet = ResNet28<24, Tail...>;
 
