@@ -1,6 +1,7 @@
 // BatchNorm: outputs, running statistics and gradients against computations
 // written out here; its state in the network's buffer, in model files and through
-// fit; the same bits for any thread count; the edges (one sample, a fresh network).
+// fit (weight averaging included); the same bits for any thread count; the edges
+// (one sample, a fresh network).
 #include <doctest/doctest.h>
 #include <scratchnet/scratchnet.hpp>
 
@@ -161,7 +162,7 @@ TEST_CASE("a BatchNorm network trains to the same parameters and state on 1 and 
     CHECK(loaded.predict(X) == one.predict(X));
 }
 
-TEST_CASE("BatchNorm's edges: one value per channel, a fresh network, weight averaging refused") {
+TEST_CASE("BatchNorm's edges: one value per channel, a fresh network") {
     Flat net(1);
     auto& bn = net.layer<1>();
     bn.beta() << 0.5, -1, 2;
@@ -185,10 +186,92 @@ TEST_CASE("BatchNorm's edges: one value per channel, a fresh network, weight ave
     const Eigen::MatrixXd X = batch();
     const Eigen::MatrixXd Z = (fresh.layer<0>().weights() * X).colwise() + fresh.layer<0>().bias();
     CHECK((fresh.forward(X) - Z / std::sqrt(1 + 1e-5)).cwiseAbs().maxCoeff() < 1e-12);
+}
 
-    sn::SGD sgd{0.1f};
-    const Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(3, 4);
-    CHECK_THROWS_WITH_AS(sn::fit(fresh, sgd, X, Y, {.epochs = 2, .average_from = 1}),
-                         doctest::Contains("weight averaging (average_from) on a network with state"),
-                         std::invalid_argument);
+namespace {
+// 2 x 12 inputs and 3 x 12 targets, fixed.
+void regression_data(Eigen::MatrixXd& X, Eigen::MatrixXd& Y) {
+    X.resize(2, 12);
+    Y.resize(3, 12);
+    for (int j = 0; j < 12; ++j) {
+        X(0, j) = std::sin(0.7 * j) + 0.1 * j;
+        X(1, j) = std::cos(1.3 * j) - 0.05 * j;
+        Y(0, j) = X(0, j) - X(1, j);
+        Y(1, j) = 2 * X(1, j) + 0.5;
+        Y(2, j) = X(0, j) * X(1, j);
+    }
+}
+}  // namespace
+
+TEST_CASE("weight averaging measures BatchNorm statistics of the averaged weights, as PyTorch's update_bn") {
+    Eigen::MatrixXd X, Y;
+    regression_data(X, Y);
+    // No shuffle: each epoch is batches [0, 6) and [6, 12), chunks of 3 samples.
+    sn::FitOptions o{.epochs = 3, .batch_size = 6, .shuffle = false, .threads = 1, .chunk_size = 3};
+
+    // The trajectory without averaging, and its weights and state after each epoch.
+    std::vector<Eigen::VectorXd> after, state_after;
+    Flat reference(4);
+    sn::SGD sgd_ref{0.05f};
+    sn::FitCallbacks record;
+    record.on_epoch = [&](const sn::EpochRecord&) {
+        after.emplace_back(reference.parameters());
+        state_after.emplace_back(reference.state());
+        return true;
+    };
+    sn::fit(reference, sgd_ref, X, Y, o, record);
+    REQUIRE(after.size() == 3);
+
+    o.average_from = 2;
+    Flat net(4);
+    sn::SGD sgd{0.05f};
+    const sn::ValidationData<Eigen::MatrixXd, Eigen::MatrixXd> val{X, Y};
+    const sn::History h = sn::fit(net, sgd, X, Y, val, o);
+    CHECK(h.averaged_epochs == 2);
+    const Eigen::VectorXd mean = (after[1] + after[2]) / 2;
+    CHECK((net.parameters() - mean).cwiseAbs().maxCoeff() < 1e-12);
+
+    // The statistics, written out: the average's Dense outputs, each chunk's mean
+    // and unbiased variance folded in order from PyTorch's start (0 and 1) with
+    // momentum 0.1.
+    Flat avg(1);
+    avg.parameters() = mean;
+    const Eigen::MatrixXd Z = (avg.layer<0>().weights() * X).colwise() + avg.layer<0>().bias();
+    Eigen::Vector3d rm = Eigen::Vector3d::Zero(), rv = Eigen::Vector3d::Ones();
+    for (int k = 0; k < 4; ++k) {
+        const Eigen::MatrixXd z = Z.middleCols(3 * k, 3);
+        const Eigen::Vector3d mu = z.rowwise().mean();
+        const Eigen::Vector3d var = (z.colwise() - mu).array().square().rowwise().sum() / 2;
+        rm = 0.9 * rm + 0.1 * mu;
+        rv = 0.9 * rv + 0.1 * var;
+    }
+    CHECK((net.state().head(3) - rm).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK((net.state().tail(3) - rv).cwiseAbs().maxCoeff() < 1e-12);
+    // Not the training weights' statistics, and validation saw the average with its own.
+    CHECK((net.state() - state_after[2]).cwiseAbs().maxCoeff() > 1e-3);
+    CHECK(*h.back().validation_loss == doctest::Approx(sn::evaluate(net, X, Y).loss).epsilon(1e-12));
+
+    // Training went on from its own weights and statistics, untouched by the average's.
+    CHECK(h.resume_state.training_parameters == after[2]);
+    CHECK(h.resume_state.training_state == state_after[2]);
+
+    // Unseen in epoch 2 (no validation), measured at the end only: the same bits;
+    // on 2 threads too; and resumed after epoch 2, as one fit of all 3.
+    Flat quiet(4), two(4), first(4);
+    sn::SGD sgd_quiet{0.05f}, sgd_two{0.05f}, sgd_first{0.05f};
+    sn::fit(quiet, sgd_quiet, X, Y, o);
+    sn::FitOptions o2 = o;
+    o2.threads = 2;
+    sn::fit(two, sgd_two, X, Y, val, o2);
+    sn::FitOptions head = o;
+    head.epochs = 2;
+    const sn::History h2 = sn::fit(first, sgd_first, X, Y, head);
+    sn::FitOptions rest = o;
+    rest.initial_epoch = 2;
+    rest.resume = &h2;
+    sn::fit(first, sgd_first, X, Y, rest);
+    for (const Flat* other : {&quiet, &two, &first}) {
+        CHECK(other->parameters() == net.parameters());
+        CHECK(other->state() == net.state());
+    }
 }

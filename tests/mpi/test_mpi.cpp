@@ -147,6 +147,13 @@ int main(int argc, char** argv) {
                                                     sn::Adam{0.01f},
                                                     {.epochs = 2, .batch_size = 50, .seed = 1, .chunk_size = 8},
                                                     threads);
+            // Weight averaging: the average's own statistics, measured by a forward
+            // pass whose chunks spread over the processes like training's.
+            sn::FitOptions swa{.epochs = 3, .batch_size = 50, .seed = 1, .chunk_size = 8};
+            swa.average_from = 2;
+            swa.validation_split = 40;
+            compare_with_fit<ResidualBatchNorm>(session, "weight averaging with BatchNorm", images, labels,
+                                                sn::Momentum{0.05f, 0.9f}, swa, 2);
         }
 
         // Faults: each must throw on every process (a hang would time the test out).

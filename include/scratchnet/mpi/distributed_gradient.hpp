@@ -81,6 +81,24 @@ public:
         return r;
     }
 
+    /// BatchGradient::measure across the processes: each forwards its chunks, and
+    /// every chunk's measurement is folded in chunk order on every process.
+    Result measure(Net& net, Index batch, Gather inputs, const Pass& pass) {
+        chunks_ = local_.chunk_count(batch);
+        const auto [first, last] = chunks_of(rank_);
+        std::string failure;
+        try {
+            local_.measure_chunks(net, batch, first, last, inputs, pass);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        } catch (...) {
+            failure = "an exception not derived from std::exception";
+        }
+        const Result r = share_results(failure);
+        if constexpr (Net::state_count > 0) share_state(net);
+        return r;
+    }
+
     /// net.gradients() already holds the whole sum (compute() exchanged it):
     /// done(begin, end) over fit's fixed blocks, on this process's threads.
     void sum(Net&, Done done) { local_.for_each_block(done); }

@@ -122,6 +122,32 @@ public:
         return collect();
     }
 
+    /// Forward passes only, in the pass's mode (training, for BatchNorm's batch
+    /// statistics), over the chunks of a batch of `batch` samples: what each chunk
+    /// measured joins the network's state in chunk order, as after compute(), the
+    /// same for any thread count. Gradients untouched; Result holds no loss or hits,
+    /// only the first layer with a NaN or infinite output (with check_finite).
+    Result measure(Net& net, Index batch, Gather inputs, const Pass& pass) {
+        if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
+        const std::size_t chunks = assign_chunks(batch);
+        auto task = [&](std::size_t k) { measure_chunk(net, k, batch, inputs, pass); };
+        pool_.run(chunks, task);
+        chunks_ = chunks;
+        if constexpr (Net::state_count > 0)
+            for (std::size_t k = 0; k < chunks; ++k) net.fold_state(current_[k]->measured.data());
+        return collect();
+    }
+
+    /// measure()'s chunks [first, last) only, for a caller that folds the chunks'
+    /// measurements itself (chunk_measurement(k); the processes of mpi::fit).
+    void measure_chunks(const Net& net, Index batch, std::size_t first, std::size_t last, Gather inputs,
+                        const Pass& pass) {
+        if (batch <= 0) throw std::invalid_argument("scratchnet: empty batch");
+        chunks_ = assign_chunks(batch);
+        auto task = [&](std::size_t i) { measure_chunk(net, first + i, batch, inputs, pass); };
+        pool_.run(last - first, task);
+    }
+
     /// Chunks [first, last) of a batch of `batch` samples only, each into its own
     /// gradient buffer (chunk_gradient(k)), for a caller that adds up the chunks
     /// itself (the processes of mpi::fit each compute some). Split by samples only.
@@ -300,6 +326,21 @@ private:
         tally(c, P, Yk, net.loss_sum(Yk, c.ws));
         if constexpr (Net::state_count > 0) net.measure_state(c.ws, c.measured.data());
         net.backward(Xk, Yk, c.ws, g, scale);
+    }
+
+    /// Chunk k's forward pass alone, and what it measured for the state.
+    void measure_chunk(const Net& net, std::size_t k, Index batch, Gather inputs, const Pass& pass) {
+        Chunk& c = *current_[k];
+        const Index begin = static_cast<Index>(k) * chunk_;
+        const Index n = std::min(chunk_, batch - begin);
+        c.ws.check_finite = check_finite_;
+        c.ws.pass = pass.shifted(begin);
+        inputs(begin, n, c.X);
+        const Batch Xk(c.X.data(), c.X.rows(), n);
+        net.forward(Xk, c.ws);
+        c.loss_sum = 0;
+        c.correct = 0;
+        if constexpr (Net::state_count > 0) net.measure_state(c.ws, c.measured.data());
     }
 
     /// Loss, hits and the first non-finite layer over the chunks of the last compute().

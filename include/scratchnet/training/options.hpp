@@ -123,7 +123,10 @@ struct FitOptions {
     /// goes on from the weights it reached (optimizer state untouched), and fit()
     /// leaves the average in the network. An epoch that on_batch cut short joins
     /// the average as it ended; an exception thrown during an epoch leaves the
-    /// network with that epoch's training weights. Pair it with a schedule that
+    /// network with that epoch's training weights. A layer's state (BatchNorm's
+    /// statistics) is measured afresh for the average where it is seen (validation,
+    /// on_epoch, the last epoch): one training-mode forward pass over the training
+    /// samples, as PyTorch's update_bn. Pair it with a schedule that
     /// holds a constant, moderate rate while averaging (CosineDecay with a floor).
     int average_from = 0;
     /// Lowers the rate when validation stops improving (off unless patience > 0).

@@ -55,7 +55,10 @@ public:
 ///                 not depend on the thread or process count); Result holds the
 ///                 loss summed over the batch, the correct judgements (task.hpp's
 ///                 hits) and the first layer with a NaN or infinite output (-1:
-///                 none), equal on every participant. The parameters are untouched.
+///                 none), equal on every participant. In a training pass, each
+///                 chunk's measurement for the network's state was folded in chunk
+///                 order (layer.hpp's measure_state, fold_state). The parameters
+///                 are untouched.
 ///   sum(net, done)
 ///       ensures:  net.gradients() = the gradient of the batch's mean loss;
 ///                 done(begin, end) was called once for each block of parameters
@@ -67,6 +70,14 @@ public:
 ///                             failure in all: one process just calls f.
 ///   communication_seconds()   time spent exchanging with other participants.
 ///   pool()                    the thread pool: size(), tasks_run(thread).
+/// Optional (HasStateMeasurement):
+///   measure(net, batch, inputs, pass) -> Result
+///       ensures:  the batch's forward passes alone ran, in chunks as compute()'s,
+///                 and each chunk's measurement for the network's state was folded
+///                 in chunk order (layer.hpp's measure_state and fold_state), equal
+///                 on every participant; gradients and parameters untouched. fit
+///                 uses it for the statistics of averaged weights; an engine
+///                 without it gets compute() there, which also runs the backward.
 template <class E, class Net>
 concept GradientEngine = requires(E& e, Net& net, Index n, bool answer, const Pass& pass,
                                   typename E::Gather gather, typename E::Done done, detail::FunctionRef<void()> f) {
@@ -81,6 +92,12 @@ concept GradientEngine = requires(E& e, Net& net, Index n, bool answer, const Pa
     { e.communication_seconds() } -> std::convertible_to<double>;
     { e.pool().size() } -> std::convertible_to<unsigned>;
     { e.pool().tasks_run(0U) } -> std::convertible_to<std::size_t>;
+};
+
+/// Whether engine E offers the forward-only measure() of the GradientEngine contract.
+template <class E, class Net>
+concept HasStateMeasurement = requires(E& e, Net& net, Index n, typename E::Gather gather, const Pass& pass) {
+    { e.measure(net, n, gather, pass) } -> std::same_as<typename E::Result>;
 };
 
 namespace detail {
@@ -126,6 +143,7 @@ public:
         if (o_.average_from > 0 && o_.average_from <= o_.epochs) {  // sized now: epochs allocate nothing
             average_.resize(Net::parameter_count);
             training_params_.resize(Net::parameter_count);
+            training_state_.resize(Net::state_count);
         }
         if (o_.resume != nullptr) take_up(*o_.resume);
         // The shuffles of the epochs already trained: each epoch's order follows
@@ -152,7 +170,10 @@ public:
                 set_rate(epoch, record);
                 resume_training_weights();
                 const bool go_on = train_epoch(epoch, record);
-                put_in_average(epoch);
+                // The average's own statistics only where something looks at it.
+                const bool seen = epoch == o_.epochs || !go_on || has_validation_data || !held_out_.empty() ||
+                                  static_cast<bool>(callbacks_.on_epoch);
+                put_in_average(epoch, seen);
                 validate(record);
                 reduce_on_plateau(record);
                 history_.push_back(record);
@@ -237,10 +258,6 @@ private:
             throw std::invalid_argument("scratchnet::fit: reduce_on_plateau's factor, cooldown, min_delta, "
                                         "min_factor or monitor is set, but patience is 0, which turns it off: set "
                                         "its patience");
-        if (o_.average_from > 0 && Net::state_count > 0)
-            throw std::invalid_argument("scratchnet::fit: weight averaging (average_from) on a network with state "
-                                        "(BatchNorm): the averaged weights would need statistics of their own; "
-                                        "train without averaging");
         if (o_.average_from < 0)
             throw std::invalid_argument("scratchnet::fit: average_from must be >= 0 (0: off), got " +
                                         std::to_string(o_.average_from));
@@ -306,7 +323,7 @@ private:
             !sized(r.best_state, Net::state_count))
             fail("comes from another network (its saved weights are of another size)");
         if (averaging && (r.averaged_epochs != k - o_.average_from + 1 || r.average.size() == 0 ||
-                          r.training_parameters.size() == 0))
+                          r.training_parameters.size() == 0 || r.training_state.size() != Net::state_count))
             fail("was trained with other weight-averaging options: average_from " + std::to_string(o_.average_from) +
                  " means " + std::to_string(k - o_.average_from + 1) + " epochs averaged by epoch " +
                  std::to_string(k) + ", it holds " + std::to_string(r.averaged_epochs));
@@ -329,6 +346,7 @@ private:
         if (r.averaged_epochs > 0) {
             average_ = r.average.template cast<T>();
             training_params_ = r.training_parameters.template cast<T>();
+            training_state_ = r.training_state.template cast<T>();
             averaged_ = r.averaged_epochs;
             history_.averaged_epochs = r.averaged_epochs;
         }
@@ -358,6 +376,7 @@ private:
         if (averaged_ > 0) {
             r.average = average_.template cast<double>();
             r.training_parameters = training_params_.template cast<double>();
+            r.training_state = training_state_.template cast<double>();
             r.averaged_epochs = averaged_;
         } else if (history_.restored_best) {
             r.training_parameters = last_params_.template cast<double>();
@@ -506,8 +525,10 @@ private:
     }
 
     /// From average_from on: adds the epoch's parameters to the running mean and
-    /// puts the mean in the network, the weights training goes on from set aside.
-    void put_in_average(int epoch) {
+    /// puts the mean in the network, the weights (and state) training goes on from
+    /// set aside. Where the network has state and the average is `seen`, the state
+    /// becomes the average's own (measure_average_state).
+    void put_in_average(int epoch, bool seen) {
         if (o_.average_from <= 0 || epoch < o_.average_from) return;
         auto theta = net_.parameters();
         const int n = ++averaged_;
@@ -518,10 +539,49 @@ private:
             average_ += (theta - average_) / static_cast<T>(n);
         training_params_ = theta;
         theta = average_;
+        if constexpr (Net::state_count > 0) {
+            training_state_ = net_.state();
+            if (seen) measure_average_state(epoch);
+        }
+    }
+
+    /// PyTorch's update_bn for the averaged weights: statistics measured under the
+    /// training weights do not describe the average, so the state starts afresh and
+    /// one forward pass in training mode over the epoch's training samples, in its
+    /// batches and chunks, folds every chunk's measurement in with the layers' own
+    /// rule (BatchNorm: its momentum, where update_bn takes a plain mean). The
+    /// chunks are those of training, so the result is the same for any number of
+    /// threads and processes.
+    void measure_average_state(int epoch) {
+        net_.initialize_state();
+        const Index n = static_cast<Index>(order_.size());
+        const std::uint64_t stream = mix64(epoch_stream(o_.seed, epoch) ^ 0xA5E2A6E5ULL);  // Dropout's own masks
+        for (Index b = 0; b < batches_; ++b) {
+            const Index begin = b * batch_size_;
+            const Index m = std::min(batch_size_, n - begin);
+            const Index* idx = order_.data() + begin;
+            auto inputs = [&](Index from, Index count, Matrix<T>& Xk) { gather_inputs(X_, idx + from, count, Xk); };
+            const Pass pass = Pass::training(stream, begin);
+            if constexpr (HasStateMeasurement<Gradient, Net>) {
+                gradient_.measure(net_, m, inputs, pass);
+            } else {
+                auto targets = [&](Index from, Index count, Matrix<T>& Yk) {
+                    gather_targets(Y_, idx + from, count, Net::output_size, Yk);
+                };
+                gradient_.compute(net_, m, inputs, targets, pass);
+            }
+        }
+        if (!net_.state().allFinite())
+            throw TrainingError("scratchnet::fit: the statistics of the weights averaged by epoch " +
+                                std::to_string(epoch) + " (a layer's state, such as BatchNorm's) hold NaN or "
+                                "infinity: the average's outputs overflow");
     }
 
     void resume_training_weights() {
-        if (averaged_ > 0) net_.parameters() = training_params_;
+        if (averaged_ > 0) {
+            net_.parameters() = training_params_;
+            net_.state() = training_state_;
+        }
     }
 
     void validate(EpochRecord& record) const {
@@ -630,7 +690,7 @@ private:
     int plateau_wait_ = 0, plateau_cooldown_ = 0;
     bool plateau_seen_ = false;
     Vector<T> best_params_, best_state_;
-    Vector<T> average_, training_params_;  // FitOptions::average_from
+    Vector<T> average_, training_params_, training_state_;  // FitOptions::average_from
     int averaged_ = 0;                     // epochs in average_
     Vector<T> last_params_, last_state_;   // the last epoch's, where restore_best replaced them
     History history_;
