@@ -183,6 +183,33 @@ private:
     sn::detail::ThreadPool pool_{1};
 };
 
+/// The library's engine behind the required members only: no measure(), so fit
+/// measures an averaged network's state with compute().
+template <class Net>
+class ContractOnly {
+    using Engine = sn::detail::BatchGradient<Net>;
+
+public:
+    using Result = typename Engine::Result;
+    using Gather = typename Engine::Gather;
+    using Done = typename Engine::Done;
+    ContractOnly(unsigned threads, sn::Index chunk, bool check_finite, bool split_rows)
+        : engine_(threads, chunk, check_finite, split_rows) {}
+    Result compute(Net& net, sn::Index batch, Gather inputs, Gather targets, const sn::Pass& pass) {
+        return engine_.compute(net, batch, inputs, targets, pass);
+    }
+    void sum(Net& net, Done done) { engine_.sum(net, done); }
+    void for_each_block(Done done) { engine_.for_each_block(done); }
+    bool agree(bool answer) const { return answer; }
+    template <class F>
+    void agreed(F&& f) const { f(); }
+    double communication_seconds() const { return 0; }
+    sn::detail::ThreadPool& pool() { return engine_.pool(); }
+
+private:
+    Engine engine_;
+};
+
 }  // namespace user
 
 namespace sn = scratchnet;
@@ -297,6 +324,10 @@ TEST_CASE("a user's gradient engine drives the trainer and gives fit's bits when
     using Net = sn::Network<sn::Dense<4, 8>, sn::ReLU, sn::Dense<8, 3>, sn::Softmax, sn::CrossEntropy>;
     static_assert(sn::GradientEngine<user::WholeBatch<Net>, Net>);
     static_assert(sn::GradientEngine<sn::detail::BatchGradient<Net>, Net>);
+    // measure() is optional: the library's engine offers it, this one does not
+    // (fit then measures an average's state with compute()).
+    static_assert(sn::HasStateMeasurement<sn::detail::BatchGradient<Net>, Net>);
+    static_assert(!sn::HasStateMeasurement<user::WholeBatch<Net>, Net>);
     sn::Matrix<float> X, Yv;
     linear_data(120, X, Yv);
     sn::Labels y(120);
@@ -316,6 +347,36 @@ TEST_CASE("a user's gradient engine drives the trainer and gives fit's bits when
     REQUIRE(hb.size() == 4);
     CHECK(ha.back().loss == hb.back().loss);
     CHECK(ha.back().accuracy == hb.back().accuracy);
+}
+
+TEST_CASE("a user's engine without measure() gives an averaged BatchNorm network fit's statistics through compute()") {
+    using Net = sn::Network<sn::Input<1, 4, 4>, sn::Conv2D<1, 3, 3, 1, 1>, sn::BatchNorm, sn::ReLU,
+                            sn::GlobalAvgPool2D, sn::Dense<3, 2>, sn::Softmax, sn::CrossEntropy>;
+    static_assert(sn::GradientEngine<user::ContractOnly<Net>, Net>);
+    static_assert(!sn::HasStateMeasurement<user::ContractOnly<Net>, Net>);
+    sn::Matrix<float> X(16, 60);
+    sn::Labels y(60);
+    sn::Rng rng(4);
+    for (sn::Index j = 0; j < 60; ++j) {
+        y[j] = static_cast<int>(j % 2);
+        for (sn::Index p = 0; p < 16; ++p)
+            X(p, j) = static_cast<float>(sn::detail::uniform(rng, -1, 1)) + (p < 8 && y[j] == 1 ? 0.5f : 0.0f);
+    }
+    sn::FitOptions o{.epochs = 3, .batch_size = 20, .seed = 2, .threads = 1, .chunk_size = 8};
+    o.average_from = 2;
+    Net a(1), b(1), plain(1);
+    sn::Momentum ma(0.1f), mb(0.1f), mp(0.1f);
+    sn::fit(a, ma, X, y, o);
+    const sn::detail::NoValidation none;
+    const sn::FitCallbacks callbacks;
+    sn::detail::Trainer<Net, sn::Momentum, sn::Matrix<float>, sn::Labels, sn::detail::NoValidation,
+                        user::ContractOnly<Net>>(b, mb, X, y, none, o, callbacks)
+        .run();
+    CHECK(a.parameters() == b.parameters());
+    CHECK(a.state() == b.state());  // compute()'s forward passes measure what measure()'s do
+    o.average_from = 0;
+    sn::fit(plain, mp, X, y, o);
+    CHECK(a.state() != plain.state());  // the average's own statistics, not training's
 }
 
 TEST_CASE("max_norm on a network whose layers offer no max-norm constraint is refused, naming the network") {
